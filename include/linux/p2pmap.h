@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * p2pmap - peer-to-peer mapping of file data for devices: in-kernel API.
+ *
+ * Three parties meet in p2pmap.ko:
+ *
+ *  - importers: device drivers (a GPU, an accelerator, dummy-gpu) that mirror
+ *    a range of a process's address space and want, per page, a bus address
+ *    their device can use;
+ *  - file systems, through device-map callbacks (struct p2pmap_vm_ops) that
+ *    fs-hooks attach to a file-system type: the vm_operations extension
+ *    proposed upstream in 2019, kept outside vm_operations_struct because
+ *    stock kernels have no such members;
+ *  - providers: P2P memory in front of a block device, such as an NVMe
+ *    Controller Memory Buffer, that stage blocks and give bus addresses.
+ *
+ * Each party knows only the one below it. Ownership is explicit: whoever
+ * holds an address registered a revoke (invalidate) callback for it, and is
+ * told before the address may be reused.
+ */
+#ifndef _LINUX_P2PMAP_H
+#define _LINUX_P2PMAP_H
+
+#include <linux/types.h>
+#include <linux/list.h>
+#include <linux/kref.h>
+#include <uapi/linux/p2pmap.h>
+
+struct device;
+struct file;
+struct file_system_type;
+struct block_device;
+struct mm_struct;
+struct module;
+struct page;
+
+/* ------------------------------------------------------------------------
+ * Importers: device drivers that mirror user ranges
+ * ------------------------------------------------------------------------
+ *
+ * The mirror protocol is HMM's (see lib/test_hmm.c), run by p2pmap so that
+ * no importer can get it wrong:
+ *
+ *   fault:      seq = mmu_interval_read_begin()
+ *               resolve each page (device_map callback, or hmm_range_fault)
+ *               lock the mirror
+ *               if mmu_interval_read_retry(seq): unlock, release, go again
+ *               ops->populate()            <- device page table written
+ *               unlock the mirror
+ *
+ *   invalidate: lock the mirror (trylock if the notifier cannot block)
+ *               mmu_interval_set_seq()
+ *               ops->invalidate()          <- device page table cleared
+ *               unlock the mirror
+ *
+ * The mirror lock is p2pmap's; both callbacks run under it and must not
+ * sleep when called from a non-blockable notifier.
+ */
+
+struct p2pmap_importer;
+struct p2pmap_mirror;
+
+/**
+ * struct p2pmap_page - what a device gets for one page of a mirrored range
+ * @addr: the address the importer's device uses: a P2P bus address
+ *	(@path == P2PMAP_PATH_P2P) or the DMA address of the page-cache or
+ *	anonymous page mapped for the importer's device. Valid until the
+ *	importer's invalidate callback covers the page.
+ * @path: enum p2pmap_path.
+ * @reason: enum p2pmap_reason: P2PMAP_REASON_NONE for P2P, otherwise why
+ *	the page cache serves this page.
+ * @writable: the device may write through @addr.
+ * @__pad: zero.
+ */
+struct p2pmap_page {
+	dma_addr_t addr;
+	u8 path;
+	u8 reason;
+	u8 writable;
+	u8 __pad[5];
+};
+
+/**
+ * struct p2pmap_importer_ops - callbacks of a device driver
+ * @invalidate: take back the device's mappings of [@start, @end) of @mirror
+ *	because of @cause. Called with the mirror locked, after the notifier
+ *	sequence was advanced. On return the device must no longer use the
+ *	addresses (they may be reused at once). Must not sleep: it may be
+ *	called from a non-blockable mmu notifier.
+ * @populate: write @npages entries of @pages, starting at user address
+ *	@start, into the device's page table. Called with the mirror locked,
+ *	after mmu_interval_read_retry() confirmed that nothing changed. Must
+ *	not sleep. Return 0 or a negative errno, handed back to the fault.
+ */
+struct p2pmap_importer_ops {
+	void (*invalidate)(struct p2pmap_mirror *mirror, unsigned long start,
+			   unsigned long end, enum p2pmap_revoke_cause cause);
+	int (*populate)(struct p2pmap_mirror *mirror, unsigned long start,
+			unsigned long npages, const struct p2pmap_page *pages);
+};
+
+/* p2pmap_mirror_fault() flags */
+#define P2PMAP_FAULT_WRITE	(1U << 0)	/* the device will write */
+
+struct p2pmap_importer *p2pmap_importer_register(struct device *dev,
+						 const struct p2pmap_importer_ops *ops,
+						 struct module *owner);
+void p2pmap_importer_unregister(struct p2pmap_importer *importer);
+struct device *p2pmap_importer_device(const struct p2pmap_importer *importer);
+
+/*
+ * The mirror calls below are implemented by the core read path (issue 5);
+ * their shape is fixed here so that importers and the core can be written
+ * against one contract.
+ */
+struct p2pmap_mirror *p2pmap_mirror_create(struct p2pmap_importer *importer,
+					   struct mm_struct *mm,
+					   unsigned long start,
+					   unsigned long length, void *priv);
+int p2pmap_mirror_fault(struct p2pmap_mirror *mirror, unsigned long start,
+			unsigned long npages, unsigned int flags);
+void p2pmap_mirror_destroy(struct p2pmap_mirror *mirror);
+void *p2pmap_mirror_priv(const struct p2pmap_mirror *mirror);
+
+/* ------------------------------------------------------------------------
+ * Device-map callbacks: the file system's side
+ * ------------------------------------------------------------------------
+ */
+
+/**
+ * struct p2pmap_extent - where a range of a file lives
+ * @pgoff: first file page of the range.
+ * @npages: length of the range in pages.
+ * @bdev: block device holding the blocks (NULL unless @reason is NONE).
+ * @sector: first 512-byte sector of the blocks on @bdev.
+ * @reason: P2PMAP_REASON_NONE when the blocks hold the file's current data
+ *	and may be read in place; otherwise why they may not.
+ */
+struct p2pmap_extent {
+	pgoff_t pgoff;
+	unsigned long npages;
+	struct block_device *bdev;
+	sector_t sector;
+	enum p2pmap_reason reason;
+};
+
+/**
+ * struct p2pmap_vm_ops - device-map callbacks of a file-system type
+ * @owner: the module implementing the callbacks.
+ * @device_map: describe the file range starting at page @pgoff, at most
+ *	@npages long, as one extent in @ext: either blocks that hold the
+ *	file's data (ext->reason == P2PMAP_REASON_NONE) or a refusal with
+ *	its reason. @flags are P2PMAP_FAULT_*. Called without mmap_lock held
+ *	(a file system's locks rank above it) and with a reference on @file;
+ *	may sleep. Return 0, or a negative errno for a hard failure.
+ * @device_unmap: the extent described earlier is no longer used by any
+ *	device; for a file system that pinned or leased something in
+ *	@device_map. May be NULL.
+ *
+ * This is the 2019 vm_operations proposal with one change: the callbacks
+ * take a file and a page offset instead of a VMA, because they cannot run
+ * under mmap_lock, which is what keeps a VMA alive.
+ */
+struct p2pmap_vm_ops {
+	struct module *owner;
+	int (*device_map)(struct file *file, pgoff_t pgoff,
+			  unsigned long npages, unsigned int flags,
+			  struct p2pmap_extent *ext);
+	void (*device_unmap)(struct file *file,
+			     const struct p2pmap_extent *ext);
+};
+
+int p2pmap_vm_ops_register(struct file_system_type *fstype,
+			   const struct p2pmap_vm_ops *ops);
+void p2pmap_vm_ops_unregister(struct file_system_type *fstype);
+const struct p2pmap_vm_ops *p2pmap_vm_ops_get(struct file_system_type *fstype);
+void p2pmap_vm_ops_put(const struct p2pmap_vm_ops *ops);
+
+/* ------------------------------------------------------------------------
+ * Providers: P2P memory that stages a block device's blocks
+ * ------------------------------------------------------------------------
+ */
+
+struct p2pmap_provider;
+
+/**
+ * struct p2pmap_chunk - blocks staged in a provider's P2P memory
+ * @provider: the provider holding the memory.
+ * @bdev: the block device the blocks belong to.
+ * @sector: first 512-byte sector staged.
+ * @nr_pages: number of pages staged.
+ * @bus_addr: bus address of the first page, as a peer device on the
+ *	provider's PCI hierarchy uses it; pages are contiguous on the bus.
+ * @pages: the ZONE_DEVICE pages backing the chunk, @nr_pages of them.
+ *
+ * A chunk is handed out referenced; the provider keeps it staged, and its
+ * address stable, until the reference is dropped or it calls the owner's
+ * revoke callback. Members are read-only outside the provider.
+ */
+struct p2pmap_chunk {
+	struct p2pmap_provider *provider;
+	struct block_device *bdev;
+	sector_t sector;
+	unsigned int nr_pages;
+	u64 bus_addr;
+	struct page **pages;
+};
+
+/**
+ * struct p2pmap_owner - who holds a chunk, and how to take it back
+ * @revoke: the provider needs @chunk back (eviction, reset, removal,
+ *	unload) for @cause. The owner must stop every device access to the
+ *	chunk's addresses before returning and drop its reference with
+ *	p2pmap_chunk_put() (from the callback or later). Called in process
+ *	context, may sleep, never with a provider lock that p2pmap_chunk_put()
+ *	takes.
+ * @priv: the owner's cookie, passed back to @revoke.
+ */
+struct p2pmap_owner {
+	void (*revoke)(struct p2pmap_chunk *chunk, void *priv,
+		       enum p2pmap_revoke_cause cause);
+	void *priv;
+};
+
+/* p2pmap_provider_ops.stage() flags */
+#define P2PMAP_STAGE_WRITE	(1U << 0)	/* the device will write: dirty on put */
+#define P2PMAP_STAGE_NOWAIT	(1U << 1)	/* fail with -EAGAIN rather than evict */
+
+/**
+ * struct p2pmap_provider_ops - what a provider does for p2pmap
+ * @owns_bdev: does this provider serve @bdev (a whole disk or a partition)?
+ * @reach: can @client DMA to this provider's memory peer to peer? Return 0,
+ *	or -EXDEV and a human-readable reason in @why (@len bytes).
+ * @stage: find or stage @nr_pages pages of @bdev from @sector and return
+ *	the chunk with a reference for @owner; ERR_PTR(-errno) on failure
+ *	(-ENOSPC: nothing can be evicted). May sleep.
+ * @put: drop a reference taken by @stage; a chunk staged with
+ *	P2PMAP_STAGE_WRITE is written back before its memory is reused.
+ */
+struct p2pmap_provider_ops {
+	bool (*owns_bdev)(struct p2pmap_provider *provider,
+			  struct block_device *bdev);
+	int (*reach)(struct p2pmap_provider *provider, struct device *client,
+		     char *why, size_t len);
+	struct p2pmap_chunk *(*stage)(struct p2pmap_provider *provider,
+				      struct block_device *bdev,
+				      sector_t sector, unsigned int nr_pages,
+				      unsigned int flags,
+				      const struct p2pmap_owner *owner);
+	void (*put)(struct p2pmap_chunk *chunk);
+};
+
+/**
+ * struct p2pmap_provider - P2P memory registered with p2pmap
+ * @name: a name users see (e.g. "nvme0").
+ * @dev: the device whose BAR holds the memory (for topology checks).
+ * @ops: the provider's callbacks.
+ * @owner: the module implementing @ops.
+ * @node: p2pmap's list of providers; private to p2pmap.
+ * @ref: references from p2pmap_provider_find(); private to p2pmap.
+ * @gone: completed when the last reference is dropped after unregister;
+ *	private to p2pmap.
+ */
+struct p2pmap_provider {
+	const char *name;
+	struct device *dev;
+	const struct p2pmap_provider_ops *ops;
+	struct module *owner;
+	struct list_head node;
+	struct kref ref;
+	struct completion *gone;
+};
+
+int p2pmap_provider_register(struct p2pmap_provider *provider);
+void p2pmap_provider_unregister(struct p2pmap_provider *provider);
+struct p2pmap_provider *p2pmap_provider_find(struct block_device *bdev);
+void p2pmap_provider_put(struct p2pmap_provider *provider);
+
+/**
+ * p2pmap_chunk_put() - drop a reference to a staged chunk
+ * @chunk: a chunk returned by the provider's stage callback.
+ *
+ * Context: process context; may sleep (write-back of a dirty chunk).
+ */
+static inline void p2pmap_chunk_put(struct p2pmap_chunk *chunk)
+{
+	chunk->provider->ops->put(chunk);
+}
+
+#endif /* _LINUX_P2PMAP_H */

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel-version differences, as capability macros.
+ *
+ * P2PMAP_HAVE_<FEATURE>() is 1 or 0. Features that a Kconfig option decides
+ * are defined here; the others come from compile probes (scripts/conftest/,
+ * run by the top-level Makefile into build/<kernelrelease>/p2pmap_conftest.h).
+ * Code tests these macros only, never LINUX_VERSION_CODE.
+ */
+#ifndef _P2PMAP_COMPAT_H
+#define _P2PMAP_COMPAT_H
+
+#include <linux/kconfig.h>
+#include <p2pmap_conftest.h>
+
+#define P2PMAP_HAVE_PCI_P2PDMA()	IS_ENABLED(CONFIG_PCI_P2PDMA)
+#define P2PMAP_HAVE_HMM_MIRROR()	IS_ENABLED(CONFIG_HMM_MIRROR)
+#define P2PMAP_HAVE_BLOCK_LAYOUTS()	IS_ENABLED(CONFIG_EXPORTFS_BLOCK_OPS)
+#define P2PMAP_HAVE_ZONE_DEVICE()	IS_ENABLED(CONFIG_ZONE_DEVICE)
+
+#endif /* _P2PMAP_COMPAT_H */

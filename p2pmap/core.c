@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pmap core: the /dev/p2pmap misc device and its ioctls.
+ */
+#define pr_fmt(fmt) "p2pmap: " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+static u64 p2pmap_features(void)
+{
+	u64 features = 0;
+
+	if (P2PMAP_HAVE_PCI_P2PDMA())
+		features |= P2PMAP_FEATURE_PCI_P2PDMA;
+	if (P2PMAP_HAVE_HMM_MIRROR())
+		features |= P2PMAP_FEATURE_HMM_MIRROR;
+	if (P2PMAP_HAVE_BLOCK_LAYOUTS())
+		features |= P2PMAP_FEATURE_BLOCK_LAYOUTS;
+	return features;
+}
+
+static bool p2pmap_all_zero(const u64 *words, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (words[i])
+			return false;
+	return true;
+}
+
+static long p2pmap_ioc_version(void __user *uarg)
+{
+	struct p2pmap_version v;
+
+	if (copy_from_user(&v, uarg, sizeof(v)))
+		return -EFAULT;
+	if (v.size != sizeof(v) || v.flags ||
+	    !p2pmap_all_zero(v.reserved, ARRAY_SIZE(v.reserved)))
+		return -EINVAL;
+
+	v.major = P2PMAP_VERSION_MAJOR;
+	v.minor = P2PMAP_VERSION_MINOR;
+	v.patch = P2PMAP_VERSION_PATCH;
+	v.abi = P2PMAP_ABI_VERSION;
+	v.features = p2pmap_features();
+
+	if (copy_to_user(uarg, &v, sizeof(v)))
+		return -EFAULT;
+	return 0;
+}
+
+static long p2pmap_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case P2PMAP_IOC_VERSION:
+		return p2pmap_ioc_version(uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations p2pmap_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= p2pmap_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice p2pmap_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "p2pmap",
+	.fops	= &p2pmap_fops,
+	.mode	= 0666,
+};
+
+static int __init p2pmap_init(void)
+{
+	int ret;
+
+	ret = misc_register(&p2pmap_misc);
+	if (ret)
+		return ret;
+
+	pr_info("version %s loaded (features 0x%llx)\n", P2PMAP_VERSION_STR,
+		p2pmap_features());
+	return 0;
+}
+
+static void __exit p2pmap_exit(void)
+{
+	misc_deregister(&p2pmap_misc);
+	p2pmap_registry_exit();
+}
+
+module_init(p2pmap_init);
+module_exit(p2pmap_exit);
+
+MODULE_DESCRIPTION("p2pmap: peer-to-peer mapping of file data for devices");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(P2PMAP_VERSION_STR);
