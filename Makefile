@@ -53,8 +53,10 @@ conftest: build/kdir.stamp
 		scripts/conftest.sh $(KDIR) $(CONFTEST_DIR)/p2pmap_conftest.h; \
 	fi
 
+# flock: several shells (or developers' agents) may build in one tree.
 modules: conftest
-	$(MAKE) -C $(KDIR) M=$(TOP) P2PMAP_CONFTEST_DIR=$(CONFTEST_DIR) modules
+	flock $(TOP)/build/modules.lock \
+		$(MAKE) -C $(KDIR) M=$(TOP) P2PMAP_CONFTEST_DIR=$(CONFTEST_DIR) modules
 
 modules-clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -s -C $(KDIR) M=$(TOP) P2PMAP_CONFTEST_DIR=/nonexistent clean; fi
