@@ -8,6 +8,7 @@
 #   make demo            the main job, told in the rig
 #   make setup           install what the build and the rig need (Debian)
 #   make KDIR=/path      build the modules against another kernel tree
+#   make checkpatch      the house rules: checkpatch, kernel-doc, W=1, uapi
 #
 # The only version number is in VERSION.
 
@@ -28,7 +29,7 @@ export KDIR
 all: modules userspace
 
 help:
-	@sed -n '3,12p' Makefile
+	@sed -n '3,13p' Makefile
 
 setup:
 	@scripts/setup
@@ -73,8 +74,9 @@ demo: setup
 	@$(MAKE) --no-print-directory all
 	@tests/demo
 
-checkpatch:
-	@scripts/checkpatch
+# checkpatch --strict, kernel-doc of exports, W=1, the uapi header alone
+checkpatch: setup conftest
+	@tests/lint
 
 clean: modules-clean
 	$(MAKE) -C userspace clean
