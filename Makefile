@@ -9,6 +9,8 @@
 #   make setup           install what the build and the rig need (Debian)
 #   make KDIR=/path      build the modules against another kernel tree
 #   make checkpatch      the house rules: checkpatch, kernel-doc, W=1, uapi
+#   make debug-kernel    build (or find cached) the KASAN/lockdep/P2PDMA kernel
+#   make check-debug     every test again, on the debug kernel
 #
 # The only version number is in VERSION.
 
@@ -24,12 +26,12 @@ CONFTEST_DIR = $(TOP)/build/conftest/$(KRELEASE)
 export KDIR
 
 .PHONY: all modules userspace conftest check check-host check-guest demo \
-	setup clean checkpatch help
+	setup clean checkpatch help debug-kernel check-debug
 
 all: modules userspace
 
 help:
-	@sed -n '3,13p' Makefile
+	@sed -n '3,15p' Makefile
 
 setup:
 	@scripts/setup
@@ -73,6 +75,19 @@ check: setup
 demo: setup
 	@$(MAKE) --no-print-directory all
 	@tests/demo
+
+# The debug kernel (KASAN, lockdep, kmemleak, fault injection, P2PDMA),
+# built once per configuration and cached (docs/debug-kernel.md).
+debug-kernel:
+	@scripts/debug-kernel --build
+
+# 'make check' on the debug kernel. The modules are rebuilt against it;
+# the next plain 'make' rebuilds them for the stock kernel.
+check-debug: setup
+	@scripts/debug-kernel --build
+	@kdir=$$(scripts/debug-kernel --print-kdir) && \
+		$(MAKE) --no-print-directory KDIR="$$kdir" all
+	@tests/run-all --kernel debug
 
 # checkpatch --strict, kernel-doc of exports, W=1, the uapi header alone
 checkpatch: setup conftest
