@@ -24,6 +24,7 @@
 #include <linux/types.h>
 #include <linux/list.h>
 #include <linux/kref.h>
+#include <linux/atomic.h>
 #include <uapi/linux/p2pmap.h>
 
 struct device;
@@ -213,7 +214,11 @@ struct p2pmap_chunk {
  *	chunk's addresses before returning and drop its reference with
  *	p2pmap_chunk_put() (from the callback or later). Called in process
  *	context, may sleep, never with a provider lock that p2pmap_chunk_put()
- *	takes.
+ *	takes. Called at most once per chunk, and never after
+ *	p2pmap_chunk_put() has returned (a put from another task waits for a
+ *	running callback), so it must not wait for a task that is putting
+ *	the same chunk. For P2PMAP_REVOKE_PROVIDER_GONE the data is lost:
+ *	what the device wrote was not written back (report -EIO).
  * @priv: the owner's cookie, passed back to @revoke.
  */
 struct p2pmap_owner {
@@ -227,15 +232,71 @@ struct p2pmap_owner {
 #define P2PMAP_STAGE_NOWAIT	(1U << 1)	/* fail with -EAGAIN rather than evict */
 
 /**
+ * struct p2pmap_stage_req - one range of a staging batch
+ * @bdev: (in) the block device (a whole disk or a partition).
+ * @sector: (in) first 512-byte sector, relative to @bdev and aligned to
+ *	its logical block size.
+ * @nr_pages: (in) number of pages to stage.
+ * @chunk: (out) the chunk, with a reference for the batch's owner; NULL
+ *	when @error is set.
+ * @error: (out) 0, or a negative errno: -EINVAL (range outside @bdev or
+ *	misaligned), -EBUSY (the range overlaps a chunk staged over a
+ *	different range that is still referenced), -ENOSPC (nothing can be
+ *	evicted), -EAGAIN (P2PMAP_STAGE_NOWAIT and no free space), -EIO (read
+ *	error, or the provider was reset while reading), -ENODEV (the
+ *	provider is going away), -ENOMEM.
+ */
+struct p2pmap_stage_req {
+	struct block_device *bdev;
+	sector_t sector;
+	unsigned int nr_pages;
+	struct p2pmap_chunk *chunk;
+	int error;
+};
+
+/**
+ * struct p2pmap_stage_batch - ranges staged together, with their reads in
+ *	flight at the same time
+ * @reqs: the ranges; each one succeeds or fails on its own.
+ * @nr_reqs: number of @reqs.
+ * @flags: P2PMAP_STAGE_* for every range.
+ * @owner: the owner of every chunk returned; copied, need not outlive the
+ *	call.
+ * @done: called exactly once, in process context (a workqueue or the
+ *	caller's own context), when every range has finished; the batch and
+ *	@reqs must stay valid until then.
+ * @priv: the caller's cookie, for @done.
+ * @pending: private to the provider.
+ */
+struct p2pmap_stage_batch {
+	struct p2pmap_stage_req *reqs;
+	unsigned int nr_reqs;
+	unsigned int flags;
+	const struct p2pmap_owner *owner;
+	void (*done)(struct p2pmap_stage_batch *batch);
+	void *priv;
+	atomic_t pending;
+};
+
+/**
  * struct p2pmap_provider_ops - what a provider does for p2pmap
  * @owns_bdev: does this provider serve @bdev (a whole disk or a partition)?
+ *	Must not sleep on I/O (called under p2pmap's registry lock).
  * @reach: can @client DMA to this provider's memory peer to peer? Return 0,
  *	or -EXDEV and a human-readable reason in @why (@len bytes).
  * @stage: find or stage @nr_pages pages of @bdev from @sector and return
  *	the chunk with a reference for @owner; ERR_PTR(-errno) on failure
- *	(-ENOSPC: nothing can be evicted). May sleep.
+ *	(the errnos of struct p2pmap_stage_req). May sleep.
+ * @stage_batch: stage every range of @batch with their reads in flight at
+ *	once; @batch->done reports the end. May sleep (eviction writes back).
+ *	Return 0 when @batch->done will be called, or a negative errno when
+ *	the batch was refused as a whole (then @done is not called). May be
+ *	NULL: p2pmap then calls @stage once per range.
  * @put: drop a reference taken by @stage; a chunk staged with
  *	P2PMAP_STAGE_WRITE is written back before its memory is reused.
+ * @sync: write back what devices wrote into chunks of @bdev (every block
+ *	device when NULL) and have already put. Return 0, or -EIO when some
+ *	data could not be written (it is counted lost). May be NULL.
  */
 struct p2pmap_provider_ops {
 	bool (*owns_bdev)(struct p2pmap_provider *provider,
@@ -247,7 +308,11 @@ struct p2pmap_provider_ops {
 				      sector_t sector, unsigned int nr_pages,
 				      unsigned int flags,
 				      const struct p2pmap_owner *owner);
+	int (*stage_batch)(struct p2pmap_provider *provider,
+			   struct p2pmap_stage_batch *batch);
 	void (*put)(struct p2pmap_chunk *chunk);
+	int (*sync)(struct p2pmap_provider *provider,
+		    struct block_device *bdev);
 };
 
 /**
