@@ -7,6 +7,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "internal.h"
@@ -24,16 +25,6 @@ static u64 p2pmap_features(void)
 	return features;
 }
 
-static bool p2pmap_all_zero(const u64 *words, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (words[i])
-			return false;
-	return true;
-}
-
 static long p2pmap_ioc_version(void __user *uarg)
 {
 	struct p2pmap_version v;
@@ -41,7 +32,7 @@ static long p2pmap_ioc_version(void __user *uarg)
 	if (copy_from_user(&v, uarg, sizeof(v)))
 		return -EFAULT;
 	if (v.size != sizeof(v) || v.flags ||
-	    !p2pmap_all_zero(v.reserved, ARRAY_SIZE(v.reserved)))
+	    memchr_inv(v.reserved, 0, sizeof(v.reserved)))
 		return -EINVAL;
 
 	v.major = P2PMAP_VERSION_MAJOR;
@@ -63,6 +54,8 @@ static long p2pmap_ioctl(struct file *file, unsigned int cmd,
 	switch (cmd) {
 	case P2PMAP_IOC_VERSION:
 		return p2pmap_ioc_version(uarg);
+	case P2PMAP_IOC_STATS:
+		return p2pmap_ioc_stats(uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -86,19 +79,25 @@ static int __init p2pmap_init(void)
 {
 	int ret;
 
+	p2pmap_stats_init();
 	ret = misc_register(&p2pmap_misc);
 	if (ret)
-		return ret;
+		goto out_stats_exit;
 
 	pr_info("version %s loaded (features 0x%llx)\n", P2PMAP_VERSION_STR,
 		p2pmap_features());
 	return 0;
+
+out_stats_exit:
+	p2pmap_stats_exit();
+	return ret;
 }
 
 static void __exit p2pmap_exit(void)
 {
 	misc_deregister(&p2pmap_misc);
 	p2pmap_registry_exit();
+	p2pmap_stats_exit();
 }
 
 module_init(p2pmap_init);

@@ -5,9 +5,61 @@
 #ifndef _P2PMAP_INTERNAL_H
 #define _P2PMAP_INTERNAL_H
 
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/p2pmap.h>
 #include <p2pmap/compat.h>
 
+struct dentry;
+
+/* Counters kept per importer and in total; all updated lock-free. */
+struct p2pmap_counters {
+	atomic64_t faults;
+	atomic64_t retries;
+	atomic64_t refaults;
+	atomic64_t pages_p2p;
+	atomic64_t fallback[P2PMAP_REASON_COUNT];
+	atomic64_t revoked[P2PMAP_REVOKE_COUNT];
+};
+
+struct p2pmap_importer {
+	struct list_head node;		/* in the registry's importers */
+	struct device *dev;
+	const struct p2pmap_importer_ops *ops;
+	struct module *owner;
+	unsigned int id;
+	struct dentry *debugfs;
+	struct p2pmap_counters counters;
+
+	/* mirrors_lock protects mirrors: the importer's live mirrors. */
+	struct mutex mirrors_lock;
+	struct list_head mirrors;
+};
+
+/* registry.c */
 void p2pmap_registry_exit(void);
+void p2pmap_importer_add_mirror(struct p2pmap_importer *importer,
+				struct list_head *node);
+void p2pmap_importer_del_mirror(struct p2pmap_importer *importer,
+				struct list_head *node);
+u64 p2pmap_nr_importers(void);
+
+/* stats.c */
+extern struct p2pmap_counters p2pmap_total;
+extern atomic64_t p2pmap_nr_mirrors;
+void p2pmap_stats_init(void);
+void p2pmap_stats_exit(void);
+void p2pmap_stats_importer_add(struct p2pmap_importer *importer);
+void p2pmap_stats_importer_del(struct p2pmap_importer *importer);
+void p2pmap_stats_fault_begin(struct p2pmap_importer *importer);
+void p2pmap_stats_retry(struct p2pmap_importer *importer);
+void p2pmap_stats_fault(struct p2pmap_importer *importer, unsigned long p2p,
+			const unsigned int *reasons, unsigned long refaults);
+void p2pmap_stats_revoke(struct p2pmap_importer *importer,
+			 enum p2pmap_revoke_cause cause, unsigned long pages);
+void p2pmap_stats_no_route(struct p2pmap_importer *importer,
+			   struct p2pmap_provider *provider, const char *why);
+long p2pmap_ioc_stats(void __user *uarg);
 
 #endif /* _P2PMAP_INTERNAL_H */

@@ -16,21 +16,17 @@
 #include "internal.h"
 
 /*
- * p2pmap_registry_lock protects p2pmap_importers, p2pmap_providers and
- * p2pmap_vm_ops_list: membership only. It is never held across a callback
- * into a provider other than @owns_bdev, which must not sleep on I/O.
+ * p2pmap_registry_lock protects p2pmap_importers, p2pmap_providers,
+ * p2pmap_vm_ops_list and the importer count and ids: membership only. It
+ * is never held across a callback into a provider other than @owns_bdev,
+ * which must not sleep on I/O.
  */
 static DEFINE_MUTEX(p2pmap_registry_lock);
 static LIST_HEAD(p2pmap_importers);
 static LIST_HEAD(p2pmap_providers);
 static LIST_HEAD(p2pmap_vm_ops_list);
-
-struct p2pmap_importer {
-	struct list_head node;		/* in p2pmap_importers */
-	struct device *dev;
-	const struct p2pmap_importer_ops *ops;
-	struct module *owner;
-};
+static unsigned int p2pmap_nr_importers_locked;
+static unsigned int p2pmap_importer_next_id;
 
 struct p2pmap_vm_ops_entry {
 	struct list_head node;		/* in p2pmap_vm_ops_list */
@@ -68,10 +64,15 @@ struct p2pmap_importer *p2pmap_importer_register(struct device *dev,
 	importer->dev = get_device(dev);	/* pairs with put_device() in unregister */
 	importer->ops = ops;
 	importer->owner = owner;
+	mutex_init(&importer->mirrors_lock);
+	INIT_LIST_HEAD(&importer->mirrors);
 
 	mutex_lock(&p2pmap_registry_lock);
+	importer->id = p2pmap_importer_next_id++;
 	list_add_tail(&importer->node, &p2pmap_importers);
+	p2pmap_nr_importers_locked++;
 	mutex_unlock(&p2pmap_registry_lock);
+	p2pmap_stats_importer_add(importer);
 
 	dev_dbg(dev, "p2pmap importer registered\n");
 	return importer;
@@ -82,7 +83,8 @@ EXPORT_SYMBOL_GPL(p2pmap_importer_register);
  * p2pmap_importer_unregister() - remove an importer
  * @importer: an importer from p2pmap_importer_register(); NULL is ignored.
  *
- * The importer must have destroyed its mirrors first.
+ * The importer must have destroyed its mirrors first; a mirror left
+ * behind is a bug of the importer, reported with a warning.
  *
  * Context: process context; may sleep.
  */
@@ -92,8 +94,15 @@ void p2pmap_importer_unregister(struct p2pmap_importer *importer)
 	if (!importer)
 		return;
 
+	mutex_lock(&importer->mirrors_lock);
+	WARN(!list_empty(&importer->mirrors), "%s: importer unregistered with live mirrors\n",
+	     dev_name(importer->dev));
+	mutex_unlock(&importer->mirrors_lock);
+
+	p2pmap_stats_importer_del(importer);
 	mutex_lock(&p2pmap_registry_lock);
 	list_del(&importer->node);
+	p2pmap_nr_importers_locked--;
 	mutex_unlock(&p2pmap_registry_lock);
 
 	put_device(importer->dev);
@@ -113,6 +122,34 @@ struct device *p2pmap_importer_device(const struct p2pmap_importer *importer)
 	return importer->dev;
 }
 EXPORT_SYMBOL_GPL(p2pmap_importer_device);
+
+void p2pmap_importer_add_mirror(struct p2pmap_importer *importer,
+				struct list_head *node)
+{
+	mutex_lock(&importer->mirrors_lock);
+	list_add_tail(node, &importer->mirrors);
+	mutex_unlock(&importer->mirrors_lock);
+	atomic64_inc(&p2pmap_nr_mirrors);
+}
+
+void p2pmap_importer_del_mirror(struct p2pmap_importer *importer,
+				struct list_head *node)
+{
+	mutex_lock(&importer->mirrors_lock);
+	list_del(node);
+	mutex_unlock(&importer->mirrors_lock);
+	atomic64_dec(&p2pmap_nr_mirrors);
+}
+
+u64 p2pmap_nr_importers(void)
+{
+	u64 n;
+
+	mutex_lock(&p2pmap_registry_lock);
+	n = p2pmap_nr_importers_locked;
+	mutex_unlock(&p2pmap_registry_lock);
+	return n;
+}
 
 static struct p2pmap_vm_ops_entry *
 p2pmap_vm_ops_lookup_locked(struct file_system_type *fstype)

@@ -21,6 +21,7 @@
 #ifndef _LINUX_P2PMAP_H
 #define _LINUX_P2PMAP_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 #include <linux/list.h>
 #include <linux/kref.h>
@@ -67,6 +68,10 @@ struct p2pmap_mirror;
  *	(@path == P2PMAP_PATH_P2P) or the DMA address of the page-cache or
  *	anonymous page mapped for the importer's device. Valid until the
  *	importer's invalidate callback covers the page.
+ * @page: the page behind @addr: the page-cache or anonymous page, or the
+ *	ZONE_DEVICE page of P2P memory (for a CPU engine that must touch the
+ *	data, such as dummy-gpu's software engine). No reference is held:
+ *	valid until the importer's invalidate callback covers the page.
  * @path: enum p2pmap_path.
  * @reason: enum p2pmap_reason: P2PMAP_REASON_NONE for P2P, otherwise why
  *	the page cache serves this page.
@@ -75,6 +80,7 @@ struct p2pmap_mirror;
  */
 struct p2pmap_page {
 	dma_addr_t addr;
+	struct page *page;
 	u8 path;
 	u8 reason;
 	u8 writable;
@@ -101,7 +107,7 @@ struct p2pmap_importer_ops {
 };
 
 /* p2pmap_mirror_fault() flags */
-#define P2PMAP_FAULT_WRITE	(1U << 0)	/* the device will write */
+#define P2PMAP_FAULT_WRITE	BIT(0)	/* the device will write */
 
 struct p2pmap_importer *p2pmap_importer_register(struct device *dev,
 						 const struct p2pmap_importer_ops *ops,
@@ -228,8 +234,8 @@ struct p2pmap_owner {
 };
 
 /* p2pmap_provider_ops.stage() flags */
-#define P2PMAP_STAGE_WRITE	(1U << 0)	/* the device will write: dirty on put */
-#define P2PMAP_STAGE_NOWAIT	(1U << 1)	/* fail with -EAGAIN rather than evict */
+#define P2PMAP_STAGE_WRITE	BIT(0)	/* the device will write: dirty on put */
+#define P2PMAP_STAGE_NOWAIT	BIT(1)	/* fail with -EAGAIN rather than evict */
 
 /**
  * struct p2pmap_stage_req - one range of a staging batch

@@ -101,6 +101,8 @@ enum p2pmap_path {
  * @P2PMAP_REASON_ANONYMOUS: anonymous (not file-backed) memory.
  * @P2PMAP_REASON_NOT_ALIGNED: the blocks are not page-aligned on the device.
  * @P2PMAP_REASON_ERROR: an I/O or allocation error while staging.
+ * @P2PMAP_REASON_WRITE: the device writes, and P2P write mappings are not
+ *	enabled for this file: device writes go through the page cache.
  * @P2PMAP_REASON_COUNT: number of reasons; not a reason.
  */
 enum p2pmap_reason {
@@ -119,6 +121,7 @@ enum p2pmap_reason {
 	P2PMAP_REASON_ANONYMOUS		= 12,
 	P2PMAP_REASON_NOT_ALIGNED	= 13,
 	P2PMAP_REASON_ERROR		= 14,
+	P2PMAP_REASON_WRITE		= 15,
 	P2PMAP_REASON_COUNT
 };
 
@@ -149,5 +152,44 @@ enum p2pmap_revoke_cause {
 	P2PMAP_REVOKE_OTHER		= 8,
 	P2PMAP_REVOKE_COUNT
 };
+
+/* Room for reasons and causes to be added without changing the ABI. */
+#define P2PMAP_STATS_MAX_REASONS	32
+#define P2PMAP_STATS_MAX_CAUSES		16
+
+/**
+ * struct p2pmap_stats - P2PMAP_IOC_STATS: the framework's counters
+ * @size: (in) sizeof(struct p2pmap_stats) as the caller knows it.
+ * @flags: (in) must be 0.
+ * @importers: (out) importers registered now.
+ * @mirrors: (out) mirrors alive now.
+ * @faults: (out) calls of p2pmap_mirror_fault() since the module loaded.
+ * @retries: (out) fault attempts started again because an invalidation
+ *	raced with them.
+ * @refaults: (out) pages faulted again after they had been revoked.
+ * @pages_p2p: (out) pages handed to devices as P2P bus addresses.
+ * @pages_fallback: (out) pages handed to devices from the page cache or
+ *	anonymous memory; the sum of @fallback.
+ * @fallback: (out) @pages_fallback by enum p2pmap_reason.
+ * @revoked: (out) pages taken back from devices, by enum
+ *	p2pmap_revoke_cause.
+ * @reserved: (in) must be 0.
+ */
+struct p2pmap_stats {
+	__u32 size;
+	__u32 flags;
+	__u64 importers;
+	__u64 mirrors;
+	__u64 faults;
+	__u64 retries;
+	__u64 refaults;
+	__u64 pages_p2p;
+	__u64 pages_fallback;
+	__u64 fallback[P2PMAP_STATS_MAX_REASONS];
+	__u64 revoked[P2PMAP_STATS_MAX_CAUSES];
+	__u64 reserved[8];
+};
+
+#define P2PMAP_IOC_STATS	_IOWR(P2PMAP_IOCTL_MAGIC, 0x01, struct p2pmap_stats)
 
 #endif /* _UAPI_LINUX_P2PMAP_H */
