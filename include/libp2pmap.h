@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libp2pmap - the user-space library over /dev/p2pmap.
+ *
+ * Conventions every function here follows:
+ *  - a function that can fail returns 0 on success or a negative errno, and
+ *    fills the caller's struct p2pmap_error (when it is not NULL) with a
+ *    category (enum p2pmap_errcode), the errno behind it and a sentence a
+ *    user can act on; on success the error is cleared;
+ *  - a function that fails changes nothing the caller passed in, except the
+ *    error;
+ *  - the names of enum values are stable, lower-case identifiers (the
+ *    uapi enumerator without its prefix), suitable as JSON keys.
+ *
+ * Symbols are versioned (node P2PMAP_0.1); the uapi header
+ * <linux/p2pmap.h> defines the structures and enums used here.
+ */
+#ifndef _LIBP2PMAP_H
+#define _LIBP2PMAP_H
+
+#include <stdint.h>
+
+#include <linux/p2pmap.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The device node of the p2pmap module. */
+#define P2PMAP_DEVICE_PATH	"/dev/p2pmap"
+
+/**
+ * enum p2pmap_errcode - what kind of failure a struct p2pmap_error reports
+ * @P2PMAP_ERR_NONE: no error.
+ * @P2PMAP_ERR_NOT_LOADED: the p2pmap kernel module is not loaded: its device
+ *	node is missing, or nothing is behind it.
+ * @P2PMAP_ERR_NO_DEVICE_NODE: the module is loaded but its device node is
+ *	missing (no devtmpfs or udev in this mount namespace).
+ * @P2PMAP_ERR_NOT_P2PMAP: the device node does not belong to p2pmap (it does
+ *	not answer the version ioctl).
+ * @P2PMAP_ERR_ABI: the module refused a request built for another ABI.
+ * @P2PMAP_ERR_PERMISSION: the caller may not open the device node.
+ * @P2PMAP_ERR_INVALID_ARGUMENT: the caller passed an invalid argument to a
+ *	libp2pmap function.
+ * @P2PMAP_ERR_SYSTEM: any other failure of a system call or an allocation;
+ *	the errno says which.
+ * @P2PMAP_ERR_COUNT: number of codes; not a code.
+ *
+ * New codes are only ever appended.
+ */
+enum p2pmap_errcode {
+	P2PMAP_ERR_NONE			= 0,
+	P2PMAP_ERR_NOT_LOADED		= 1,
+	P2PMAP_ERR_NO_DEVICE_NODE	= 2,
+	P2PMAP_ERR_NOT_P2PMAP		= 3,
+	P2PMAP_ERR_ABI			= 4,
+	P2PMAP_ERR_PERMISSION		= 5,
+	P2PMAP_ERR_INVALID_ARGUMENT	= 6,
+	P2PMAP_ERR_SYSTEM		= 7,
+	P2PMAP_ERR_COUNT
+};
+
+/* Size of struct p2pmap_error's message, terminating NUL included. */
+#define P2PMAP_ERROR_MSG_SIZE	256
+
+/**
+ * struct p2pmap_error - why a libp2pmap call failed
+ * @code: the kind of failure (enum p2pmap_errcode); P2PMAP_ERR_NONE after
+ *	a successful call.
+ * @sys_errno: the errno behind the failure (positive), or 0.
+ * @msg: what failed and why, as a sentence without a trailing newline,
+ *	for example "module p2pmap not loaded (/dev/p2pmap missing)". Empty
+ *	after a successful call.
+ *
+ * Allocated by the caller (on the stack is fine) and passed as the last
+ * argument of the functions that can fail.
+ */
+struct p2pmap_error {
+	int code;
+	int sys_errno;
+	char msg[P2PMAP_ERROR_MSG_SIZE];
+};
+
+/* An open handle on a p2pmap device node; opaque. */
+struct p2pmap;
+
+/**
+ * p2pmap_open() - open the p2pmap device node, /dev/p2pmap
+ * @handle: where to store the new handle.
+ * @err: (out, may be NULL) the reason of a failure.
+ *
+ * Equivalent to p2pmap_open_path(P2PMAP_DEVICE_PATH, @handle, @err).
+ *
+ * Return: 0, with *@handle set, or a negative errno; see p2pmap_open_path().
+ */
+int p2pmap_open(struct p2pmap **handle, struct p2pmap_error *err);
+
+/**
+ * p2pmap_open_path() - open a p2pmap device node at a given path
+ * @path: the device node, for example in a container's bind mount.
+ * @handle: where to store the new handle; unchanged on failure.
+ * @err: (out, may be NULL) the reason of a failure.
+ *
+ * Opens @path and checks, with the version ioctl, that a p2pmap module is
+ * behind it. The handle is released with p2pmap_close().
+ *
+ * Return: 0, with *@handle set, or a negative errno with @err's code:
+ * P2PMAP_ERR_NOT_LOADED (-ENOENT, -ENODEV, -ENXIO: the module is not
+ * loaded), P2PMAP_ERR_NO_DEVICE_NODE (-ENOENT while the module is loaded),
+ * P2PMAP_ERR_PERMISSION (-EACCES, -EPERM), P2PMAP_ERR_NOT_P2PMAP (-ENOTTY:
+ * @path is something else), P2PMAP_ERR_ABI (-EINVAL from the module),
+ * P2PMAP_ERR_INVALID_ARGUMENT (-EINVAL: @path or @handle is NULL) or
+ * P2PMAP_ERR_SYSTEM (anything else, -ENOMEM included).
+ */
+int p2pmap_open_path(const char *path, struct p2pmap **handle,
+		     struct p2pmap_error *err);
+
+/**
+ * p2pmap_close() - release a handle
+ * @handle: a handle from p2pmap_open(), or NULL (nothing is done).
+ *
+ * Return: nothing.
+ */
+void p2pmap_close(struct p2pmap *handle);
+
+/**
+ * p2pmap_get_version() - ask the loaded module for its version
+ * @handle: an open handle.
+ * @version: (out) the module's version, ABI and P2PMAP_FEATURE_* bits;
+ *	unchanged on failure.
+ * @err: (out, may be NULL) the reason of a failure.
+ *
+ * Return: 0, or a negative errno: -EINVAL with P2PMAP_ERR_INVALID_ARGUMENT
+ * for a NULL argument, -EINVAL with P2PMAP_ERR_ABI when the module refuses
+ * the request, P2PMAP_ERR_SYSTEM for any other failure of the ioctl.
+ */
+int p2pmap_get_version(struct p2pmap *handle, struct p2pmap_version *version,
+		       struct p2pmap_error *err);
+
+/**
+ * p2pmap_library_version() - the version of this libp2pmap
+ *
+ * Return: the project's version, for example "0.1.0" (a static string).
+ */
+const char *p2pmap_library_version(void);
+
+/**
+ * p2pmap_library_abi() - the /dev/p2pmap ABI this libp2pmap speaks
+ *
+ * Return: the P2PMAP_ABI_VERSION libp2pmap was built with; compare it with
+ * struct p2pmap_version's @abi.
+ */
+unsigned int p2pmap_library_abi(void);
+
+/**
+ * p2pmap_errcode_name() - the name of an error code
+ * @code: an enum p2pmap_errcode value.
+ *
+ * Return: the name ("not_loaded", ...), or NULL for a value that is not a
+ * code.
+ */
+const char *p2pmap_errcode_name(int code);
+
+/**
+ * p2pmap_reason_name() - the name of a fallback reason
+ * @reason: an enum p2pmap_reason value.
+ *
+ * Return: the name ("hole", "no_cmb", ...), or NULL for a value that is not
+ * a reason.
+ */
+const char *p2pmap_reason_name(int reason);
+
+/**
+ * p2pmap_revoke_cause_name() - the name of a revocation cause
+ * @cause: an enum p2pmap_revoke_cause value.
+ *
+ * Return: the name ("unmap", "layout", ...), or NULL for a value that is
+ * not a cause.
+ */
+const char *p2pmap_revoke_cause_name(int cause);
+
+/**
+ * p2pmap_path_name() - the name of a data path
+ * @path: an enum p2pmap_path value.
+ *
+ * Return: the name ("none", "p2p", "pagecache"), or NULL for a value that
+ * is not a path.
+ */
+const char *p2pmap_path_name(int path);
+
+/**
+ * p2pmap_feature_name() - the name of a module feature bit
+ * @feature: one P2PMAP_FEATURE_* bit.
+ *
+ * Return: the name ("pci_p2pdma", ...), or NULL when @feature is not exactly
+ * one known bit.
+ */
+const char *p2pmap_feature_name(uint64_t feature);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _LIBP2PMAP_H */

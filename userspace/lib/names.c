@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libp2pmap: names of the uapi's enum values and feature bits, and of
+ * libp2pmap's error codes. A name is the enumerator without its prefix, in
+ * lower case; tests/host/names.c checks every enumerator of the headers
+ * against these tables.
+ */
+#include <stddef.h>
+
+#include "internal.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const char * const p2pmap_errcode_names[] = {
+	[P2PMAP_ERR_NONE]		= "none",
+	[P2PMAP_ERR_NOT_LOADED]		= "not_loaded",
+	[P2PMAP_ERR_NO_DEVICE_NODE]	= "no_device_node",
+	[P2PMAP_ERR_NOT_P2PMAP]		= "not_p2pmap",
+	[P2PMAP_ERR_ABI]		= "abi",
+	[P2PMAP_ERR_PERMISSION]		= "permission",
+	[P2PMAP_ERR_INVALID_ARGUMENT]	= "invalid_argument",
+	[P2PMAP_ERR_SYSTEM]		= "system",
+};
+
+static const char * const p2pmap_reason_names[] = {
+	[P2PMAP_REASON_NONE]		= "none",
+	[P2PMAP_REASON_HOLE]		= "hole",
+	[P2PMAP_REASON_UNWRITTEN]	= "unwritten",
+	[P2PMAP_REASON_DIRTY]		= "dirty",
+	[P2PMAP_REASON_SHARED]		= "shared",
+	[P2PMAP_REASON_PRIVATE]		= "private",
+	[P2PMAP_REASON_INLINE]		= "inline",
+	[P2PMAP_REASON_ENCRYPTED]	= "encrypted",
+	[P2PMAP_REASON_UNSUPPORTED_FS]	= "unsupported_fs",
+	[P2PMAP_REASON_NO_CMB]		= "no_cmb",
+	[P2PMAP_REASON_NO_ROUTE]	= "no_route",
+	[P2PMAP_REASON_CMB_EXHAUSTED]	= "cmb_exhausted",
+	[P2PMAP_REASON_ANONYMOUS]	= "anonymous",
+	[P2PMAP_REASON_NOT_ALIGNED]	= "not_aligned",
+	[P2PMAP_REASON_ERROR]		= "error",
+	[P2PMAP_REASON_WRITE]		= "write",
+};
+
+static const char * const p2pmap_revoke_cause_names[] = {
+	[P2PMAP_REVOKE_UNMAP]		= "unmap",
+	[P2PMAP_REVOKE_RELEASE]		= "release",
+	[P2PMAP_REVOKE_LAYOUT]		= "layout",
+	[P2PMAP_REVOKE_EVICT]		= "evict",
+	[P2PMAP_REVOKE_PROVIDER_GONE]	= "provider_gone",
+	[P2PMAP_REVOKE_IMPORTER_GONE]	= "importer_gone",
+	[P2PMAP_REVOKE_UNLOAD]		= "unload",
+	[P2PMAP_REVOKE_COHERENCY]	= "coherency",
+	[P2PMAP_REVOKE_OTHER]		= "other",
+};
+
+static const char * const p2pmap_path_names[] = {
+	[P2PMAP_PATH_NONE]		= "none",
+	[P2PMAP_PATH_P2P]		= "p2p",
+	[P2PMAP_PATH_PAGECACHE]		= "pagecache",
+};
+
+static const struct {
+	uint64_t bit;
+	const char *name;
+} p2pmap_feature_names[] = {
+	{ P2PMAP_FEATURE_PCI_P2PDMA,	"pci_p2pdma" },
+	{ P2PMAP_FEATURE_HMM_MIRROR,	"hmm_mirror" },
+	{ P2PMAP_FEATURE_BLOCK_LAYOUTS,	"block_layouts" },
+};
+
+/* A table with a hole (a value added to a header, not here) gives NULL. */
+static const char *p2pmap_table_name(const char * const *names, size_t n,
+				     int value)
+{
+	if (value < 0 || (size_t)value >= n)
+		return NULL;
+	return names[value];
+}
+
+P2PMAP_EXPORT const char *p2pmap_errcode_name(int code)
+{
+	return p2pmap_table_name(p2pmap_errcode_names,
+				 ARRAY_SIZE(p2pmap_errcode_names), code);
+}
+
+P2PMAP_EXPORT const char *p2pmap_reason_name(int reason)
+{
+	return p2pmap_table_name(p2pmap_reason_names,
+				 ARRAY_SIZE(p2pmap_reason_names), reason);
+}
+
+P2PMAP_EXPORT const char *p2pmap_revoke_cause_name(int cause)
+{
+	return p2pmap_table_name(p2pmap_revoke_cause_names,
+				 ARRAY_SIZE(p2pmap_revoke_cause_names), cause);
+}
+
+P2PMAP_EXPORT const char *p2pmap_path_name(int path)
+{
+	return p2pmap_table_name(p2pmap_path_names,
+				 ARRAY_SIZE(p2pmap_path_names), path);
+}
+
+P2PMAP_EXPORT const char *p2pmap_feature_name(uint64_t feature)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(p2pmap_feature_names); i++)
+		if (p2pmap_feature_names[i].bit == feature)
+			return p2pmap_feature_names[i].name;
+	return NULL;
+}
