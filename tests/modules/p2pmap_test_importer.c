@@ -15,6 +15,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/p2pmap.h>
+#include <linux/pci.h>
 #include <linux/platform_device.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -44,7 +45,13 @@ struct tdev_file {
 };
 
 static struct platform_device *tdev_pdev;
+static struct pci_dev *tdev_pci;
 static struct p2pmap_importer *tdev_importer;
+
+static bool use_edu = true;
+module_param(use_edu, bool, 0444);
+MODULE_PARM_DESC(use_edu,
+		 "Import as QEMU's edu PCI function when present (a real P2P route), else as a platform device");
 
 static void tdev_invalidate(struct p2pmap_mirror *mirror, unsigned long start,
 			    unsigned long end, enum p2pmap_revoke_cause cause)
@@ -298,16 +305,28 @@ static int __init tdev_init(void)
 		.id = PLATFORM_DEVID_NONE,
 		.dma_mask = DMA_BIT_MASK(64),
 	};
+	struct device *dev;
 	int ret;
 
-	tdev_pdev = platform_device_register_full(&info);
-	if (IS_ERR(tdev_pdev))
-		return PTR_ERR(tdev_pdev);
-	tdev_importer = p2pmap_importer_register(&tdev_pdev->dev, &tdev_ops,
-						 THIS_MODULE);
+	/*
+	 * The edu function is only named as the importing device (topology,
+	 * DMA mapping); its driver, if any, is not disturbed.
+	 */
+	if (use_edu)
+		/* pairs with pci_dev_put() in exit */
+		tdev_pci = pci_get_device(0x1234, 0x11e8, NULL);
+	if (tdev_pci) {
+		dev = &tdev_pci->dev;
+	} else {
+		tdev_pdev = platform_device_register_full(&info);
+		if (IS_ERR(tdev_pdev))
+			return PTR_ERR(tdev_pdev);
+		dev = &tdev_pdev->dev;
+	}
+	tdev_importer = p2pmap_importer_register(dev, &tdev_ops, THIS_MODULE);
 	if (IS_ERR(tdev_importer)) {
 		ret = PTR_ERR(tdev_importer);
-		goto out_unregister_pdev;
+		goto out_put_dev;
 	}
 	ret = misc_register(&tdev_misc);
 	if (ret)
@@ -316,8 +335,10 @@ static int __init tdev_init(void)
 
 out_unregister_importer:
 	p2pmap_importer_unregister(tdev_importer);
-out_unregister_pdev:
-	platform_device_unregister(tdev_pdev);
+out_put_dev:
+	if (tdev_pdev)
+		platform_device_unregister(tdev_pdev);
+	pci_dev_put(tdev_pci);
 	return ret;
 }
 
@@ -325,7 +346,9 @@ static void __exit tdev_exit(void)
 {
 	misc_deregister(&tdev_misc);
 	p2pmap_importer_unregister(tdev_importer);
-	platform_device_unregister(tdev_pdev);
+	if (tdev_pdev)
+		platform_device_unregister(tdev_pdev);
+	pci_dev_put(tdev_pci);
 }
 
 module_init(tdev_init);
