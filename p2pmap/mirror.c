@@ -16,6 +16,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hmm.h>
+#include <linux/iversion.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/module.h>
@@ -36,8 +37,13 @@
  * @first: index in the mirror of the first page using the chunk.
  * @npages: number of pages using it.
  * @live: pages of the mirror still mapped through it.
+ * @file: the file whose blocks the chunk holds (referenced).
+ * @pgoff: file page of @first.
+ * @iversion: the inode's i_version when the blocks were looked up.
  * @published: the pages were handed to the importer.
  * @revoked: the provider took the chunk back before it was published.
+ * @stale: the blocks may have changed since staging: the provider must
+ *	forget the chunk before it is put.
  */
 struct p2pmap_held {
 	struct list_head node;
@@ -46,8 +52,12 @@ struct p2pmap_held {
 	unsigned long first;
 	unsigned long npages;
 	unsigned long live;
+	struct file *file;
+	pgoff_t pgoff;
+	u64 iversion;
 	bool published;
 	bool revoked;
+	bool stale;
 };
 
 /*
@@ -92,8 +102,15 @@ struct p2pmap_mirror {
 
 static void p2pmap_held_put_chunk(struct p2pmap_held *held)
 {
-	if (held->chunk)
-		p2pmap_chunk_put(held->chunk);
+	struct p2pmap_chunk *chunk = held->chunk;
+
+	if (chunk) {
+		if (held->stale && chunk->provider->ops->forget)
+			chunk->provider->ops->forget(chunk);
+		p2pmap_chunk_put(chunk);
+	}
+	if (held->file)
+		fput(held->file);	/* pairs with get_file() in p2pmap_fault_p2p() */
 	kfree(held);
 }
 
@@ -120,7 +137,7 @@ static void p2pmap_mirror_release_work(struct work_struct *work)
  */
 static void p2pmap_mirror_release_locked(struct p2pmap_mirror *mirror,
 					 unsigned long first, unsigned long n,
-					 bool revoked)
+					 bool revoked, bool stale)
 {
 	struct device *dev = p2pmap_importer_device(mirror->importer);
 	bool queue = false;
@@ -135,6 +152,8 @@ static void p2pmap_mirror_release_locked(struct p2pmap_mirror *mirror,
 			continue;
 		if (e->dma_mapped)
 			dma_unmap_page(dev, e->addr, PAGE_SIZE, DMA_BIDIRECTIONAL);
+		if (held && stale)
+			held->stale = true;
 		if (held && !--held->live) {
 			spin_lock(&mirror->release_lock);
 			list_move_tail(&held->node, &mirror->release);
@@ -146,6 +165,17 @@ static void p2pmap_mirror_release_locked(struct p2pmap_mirror *mirror,
 	}
 	if (queue)
 		queue_work(system_unbound_wq, &mirror->release_work);
+}
+
+/*
+ * Whether the file's blocks may have changed under an event: truncate, hole
+ * punch and page-cache invalidation (O_DIRECT writes) clear the range; an
+ * munmap, an mremap or an exit only take the mapping away.
+ */
+static bool p2pmap_event_changes_blocks(const struct mmu_notifier_range *range)
+{
+	return range->event != MMU_NOTIFY_UNMAP &&
+	       range->event != MMU_NOTIFY_RELEASE;
 }
 
 static enum p2pmap_revoke_cause
@@ -165,9 +195,11 @@ p2pmap_event_cause(const struct mmu_notifier_range *range)
 }
 
 /* Take back [first, first + n) of the mirror for @cause. */
-static void p2pmap_mirror_revoke_locked(struct p2pmap_mirror *mirror,
-					unsigned long first, unsigned long n,
-					enum p2pmap_revoke_cause cause)
+static unsigned long p2pmap_mirror_revoke_locked(struct p2pmap_mirror *mirror,
+						 unsigned long first,
+						 unsigned long n,
+						 enum p2pmap_revoke_cause cause,
+						 bool stale)
 {
 	unsigned long i, mapped = 0;
 
@@ -176,14 +208,15 @@ static void p2pmap_mirror_revoke_locked(struct p2pmap_mirror *mirror,
 		if (mirror->entries[i].addr)
 			mapped++;
 	if (!mapped)
-		return;
+		return 0;
 
 	mirror->importer->ops->invalidate(mirror,
 					  mirror->start + (first << PAGE_SHIFT),
 					  mirror->start + ((first + n) << PAGE_SHIFT),
 					  cause);
-	p2pmap_mirror_release_locked(mirror, first, n, true);
+	p2pmap_mirror_release_locked(mirror, first, n, true, stale);
 	p2pmap_stats_revoke(mirror->importer, cause, mapped);
+	return mapped;
 }
 
 static bool p2pmap_mirror_invalidate(struct mmu_interval_notifier *notifier,
@@ -217,7 +250,8 @@ static bool p2pmap_mirror_invalidate(struct mmu_interval_notifier *notifier,
 		p2pmap_mirror_revoke_locked(mirror,
 					    (start - mirror->start) >> PAGE_SHIFT,
 					    (end - start) >> PAGE_SHIFT,
-					    p2pmap_event_cause(range));
+					    p2pmap_event_cause(range),
+					    p2pmap_event_changes_blocks(range));
 out_unlock:
 	mutex_unlock(&mirror->lock);
 	return true;
@@ -243,7 +277,7 @@ static void p2pmap_mirror_chunk_revoke(struct p2pmap_chunk *chunk, void *priv,
 		/* the pages go; the last one queues the put (if not queued yet) */
 		if (held->live)
 			p2pmap_mirror_revoke_locked(mirror, held->first,
-						    held->npages, cause);
+						    held->npages, cause, false);
 	} else {
 		/* still being staged or published: the fault starts again */
 		held->revoked = true;
@@ -377,6 +411,7 @@ static int p2pmap_fault_p2p(struct p2pmap_fault *f, struct p2pmap_segment *seg)
 	struct inode *inode = file_inode(seg->file);
 	const struct p2pmap_vm_ops *ops;
 	unsigned long done = 0;
+	u64 iversion;
 	int ret = 0;
 
 	ops = p2pmap_vm_ops_get(inode->i_sb->s_type);
@@ -386,6 +421,11 @@ static int p2pmap_fault_p2p(struct p2pmap_fault *f, struct p2pmap_segment *seg)
 		return 0;
 	}
 
+	/*
+	 * Any change to the file's data after this point moves i_version:
+	 * the coherency point (p2pmap_mirror_begin_access()) compares it.
+	 */
+	iversion = inode_query_iversion(inode);
 	while (done < seg->n) {
 		struct p2pmap_extent ext = { };
 		struct p2pmap_provider *provider;
@@ -438,6 +478,9 @@ static int p2pmap_fault_p2p(struct p2pmap_fault *f, struct p2pmap_segment *seg)
 		held->mirror = mirror;
 		held->first = first;
 		held->npages = n;
+		held->file = get_file(seg->file);	/* pairs with fput() when the chunk goes */
+		held->pgoff = seg->pgoff + (first - seg->first);
+		held->iversion = iversion;
 		owner.revoke = p2pmap_mirror_chunk_revoke;
 		owner.priv = held;
 		list_add_tail(&held->node, &f->held);
@@ -448,7 +491,7 @@ static int p2pmap_fault_p2p(struct p2pmap_fault *f, struct p2pmap_segment *seg)
 		p2pmap_provider_put(provider);
 		if (IS_ERR(chunk)) {
 			list_del(&held->node);
-			kfree(held);
+			p2pmap_held_put_chunk(held);
 			p2pmap_fault_fallback(f, first, n,
 					      PTR_ERR(chunk) == -ENOSPC ?
 					      P2PMAP_REASON_CMB_EXHAUSTED :
@@ -563,9 +606,8 @@ static void p2pmap_fault_unwind(struct p2pmap_fault *f)
 		held->chunk = NULL;
 		mutex_unlock(&f->mirror->lock);
 		list_del(&held->node);
-		if (chunk)
-			p2pmap_chunk_put(chunk);
-		kfree(held);
+		held->chunk = chunk;
+		p2pmap_held_put_chunk(held);
 	}
 }
 
@@ -584,7 +626,7 @@ static int p2pmap_fault_publish_locked(struct p2pmap_fault *f)
 	for (i = 0; i < f->npages; i++)
 		if (mirror->entries[f->first + i].revoked)
 			refaults++;
-	p2pmap_mirror_release_locked(mirror, f->first, f->npages, false);
+	p2pmap_mirror_release_locked(mirror, f->first, f->npages, false, false);
 
 	for (i = 0; i < f->npages; i++) {
 		struct p2pmap_page *p = &f->pages[i];
@@ -737,6 +779,66 @@ out_free:
 EXPORT_SYMBOL_GPL(p2pmap_mirror_fault);
 
 /**
+ * p2pmap_mirror_begin_access() - a coherency point before a device access
+ * @mirror: a mirror.
+ * @start: first user address of the access, page-aligned.
+ * @npages: number of pages.
+ *
+ * A CPU store through a shared mapping, write(2) and O_DIRECT writes can
+ * change a file's data without any notifier reaching the mirror when the
+ * written pages are not mapped in the mirrored address space. Importers call
+ * this at the start of each device access (a job): every P2P page of the
+ * range whose file changed since its blocks were staged (its i_version
+ * moved, or the range has dirty page cache) is revoked with cause
+ * P2PMAP_REVOKE_COHERENCY and its chunk forgotten by the provider, so the
+ * next p2pmap_mirror_fault() flushes or falls back and stages the blocks
+ * again. Page-cache pages need nothing: they are the file's data.
+ * Concurrent CPU and device access to one page between coherency points is
+ * undefined, as with O_DIRECT.
+ *
+ * Context: process context; sleeps (takes the mirror lock).
+ * Return: the number of pages revoked; -EINVAL for a range outside the
+ * mirror.
+ */
+long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
+				unsigned long start, unsigned long npages)
+{
+	unsigned long first, last;
+	struct p2pmap_held *held;
+	long revoked = 0;
+
+	might_sleep();
+	if (!PAGE_ALIGNED(start) || start < mirror->start ||
+	    ((start - mirror->start) >> PAGE_SHIFT) + npages > mirror->npages)
+		return -EINVAL;
+	first = (start - mirror->start) >> PAGE_SHIFT;
+	last = first + npages;
+
+	mutex_lock(&mirror->lock);
+again:
+	list_for_each_entry(held, &mirror->held, node) {
+		struct inode *inode = file_inode(held->file);
+		loff_t pos = (loff_t)held->pgoff << PAGE_SHIFT;
+
+		if (held->first >= last || held->first + held->npages <= first)
+			continue;
+		if (inode_eq_iversion(inode, held->iversion) &&
+		    !filemap_range_needs_writeback(held->file->f_mapping, pos,
+						   pos + ((loff_t)held->npages << PAGE_SHIFT) - 1))
+			continue;
+		/* the revocation moves @held off the list: look again */
+		revoked += p2pmap_mirror_revoke_locked(mirror, held->first,
+						       held->npages,
+						       P2PMAP_REVOKE_COHERENCY,
+						       true);
+		goto again;
+	}
+	mutex_unlock(&mirror->lock);
+	return revoked;
+}
+EXPORT_SYMBOL_GPL(p2pmap_mirror_begin_access);
+
+/**
  * p2pmap_mirror_create() - mirror a range of a process's address space
  * @importer: the importer whose device will access the range.
  * @mm: the address space (usually current->mm); the mirror keeps the
@@ -821,7 +923,7 @@ void p2pmap_mirror_destroy(struct p2pmap_mirror *mirror)
 	mmu_interval_notifier_remove(&mirror->notifier);
 
 	mutex_lock(&mirror->lock);
-	p2pmap_mirror_release_locked(mirror, 0, mirror->npages, false);
+	p2pmap_mirror_release_locked(mirror, 0, mirror->npages, false, false);
 	mutex_unlock(&mirror->lock);
 	flush_work(&mirror->release_work);
 	WARN_ON_ONCE(!list_empty(&mirror->held));

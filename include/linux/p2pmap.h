@@ -116,9 +116,9 @@ void p2pmap_importer_unregister(struct p2pmap_importer *importer);
 struct device *p2pmap_importer_device(const struct p2pmap_importer *importer);
 
 /*
- * The mirror calls below are implemented by the core read path (issue 5);
- * their shape is fixed here so that importers and the core can be written
- * against one contract.
+ * A device access (a job) starts with p2pmap_mirror_begin_access(), the
+ * coherency point, and touches pages that p2pmap_mirror_fault() put in
+ * the device's page table.
  */
 struct p2pmap_mirror *p2pmap_mirror_create(struct p2pmap_importer *importer,
 					   struct mm_struct *mm,
@@ -126,6 +126,8 @@ struct p2pmap_mirror *p2pmap_mirror_create(struct p2pmap_importer *importer,
 					   unsigned long length, void *priv);
 int p2pmap_mirror_fault(struct p2pmap_mirror *mirror, unsigned long start,
 			unsigned long npages, unsigned int flags);
+long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
+				unsigned long start, unsigned long npages);
 void p2pmap_mirror_destroy(struct p2pmap_mirror *mirror);
 void *p2pmap_mirror_priv(const struct p2pmap_mirror *mirror);
 
@@ -142,6 +144,8 @@ void *p2pmap_mirror_priv(const struct p2pmap_mirror *mirror);
  * @sector: first 512-byte sector of the blocks on @bdev.
  * @reason: P2PMAP_REASON_NONE when the blocks hold the file's current data
  *	and may be read in place; otherwise why they may not.
+ * @cookie: the file system's change cookie when the extent was described;
+ *	opaque to the caller, handed back through @device_revalidate.
  */
 struct p2pmap_extent {
 	pgoff_t pgoff;
@@ -149,6 +153,7 @@ struct p2pmap_extent {
 	struct block_device *bdev;
 	sector_t sector;
 	enum p2pmap_reason reason;
+	u64 cookie;
 };
 
 /**
@@ -163,6 +168,15 @@ struct p2pmap_extent {
  * @device_unmap: the extent described earlier is no longer used by any
  *	device; for a file system that pinned or leased something in
  *	@device_map. May be NULL.
+ * @device_revalidate: is @ext, a P2PMAP_REASON_NONE extent that
+ *	@device_map gave for @file, still true: the same blocks, holding the
+ *	range's current data? Changes that no mmu notifier reports (online
+ *	defragmentation, reflink of the file as a source, a write that was
+ *	written back between two checks) are found here. Call it after
+ *	staging and before publishing, and at every coherency point. Called
+ *	without mmap_lock held; may sleep. Return 0 when @ext still holds,
+ *	-ESTALE when the caller must revoke it and fault again, another
+ *	negative errno on failure. May be NULL: nothing can be revalidated.
  *
  * This is the 2019 vm_operations proposal with one change: the callbacks
  * take a file and a page offset instead of a VMA, because they cannot run
@@ -175,6 +189,8 @@ struct p2pmap_vm_ops {
 			  struct p2pmap_extent *ext);
 	void (*device_unmap)(struct file *file,
 			     const struct p2pmap_extent *ext);
+	int (*device_revalidate)(struct file *file,
+				 const struct p2pmap_extent *ext);
 };
 
 int p2pmap_vm_ops_register(struct file_system_type *fstype,
@@ -300,6 +316,12 @@ struct p2pmap_stage_batch {
  *	NULL: p2pmap then calls @stage once per range.
  * @put: drop a reference taken by @stage; a chunk staged with
  *	P2PMAP_STAGE_WRITE is written back before its memory is reused.
+ * @forget: the blocks behind @chunk may have changed, or been freed, since
+ *	it was staged (a write through the page cache or O_DIRECT, truncate,
+ *	hole punch): once it is unreferenced, no later @stage may find it; the
+ *	blocks are read again. The caller still holds its reference and drops
+ *	it with @put afterwards. May sleep. Required of a provider that keeps
+ *	chunks after their last @put.
  * @sync: write back what devices wrote into chunks of @bdev (every block
  *	device when NULL) and have already put. Return 0, or -EIO when some
  *	data could not be written (it is counted lost). May be NULL.
@@ -317,6 +339,7 @@ struct p2pmap_provider_ops {
 	int (*stage_batch)(struct p2pmap_provider *provider,
 			   struct p2pmap_stage_batch *batch);
 	void (*put)(struct p2pmap_chunk *chunk);
+	void (*forget)(struct p2pmap_chunk *chunk);
 	int (*sync)(struct p2pmap_provider *provider,
 		    struct block_device *bdev);
 };

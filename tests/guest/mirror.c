@@ -345,6 +345,34 @@ TEST_F(mirror, exit_revokes)
 		  st0.revoked[P2PMAP_REVOKE_RELEASE], 4u);
 }
 
+/* write(2) between two jobs: the second job sees the new bytes. */
+TEST_F(mirror, write_between_jobs_is_seen)
+{
+	unsigned long n = 8;
+	int fd = make_file("coherent.dat", n, 11);
+	char *p, *fresh = self->buf + 32 * PAGE;
+
+	ASSERT_GE(fd, 0);
+	p = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, dev_cmd(self->fd, P2PMAP_TEST_MIRROR, p, n, NULL, NULL));
+	ASSERT_EQ(0, dev_cmd(self->fd, P2PMAP_TEST_READ, p, n, self->buf, NULL));
+	fill(fresh, n * PAGE, 12);
+	/* not through the mapping: no page of this mm changes */
+	ASSERT_EQ((ssize_t)(2 * PAGE), pwrite(fd, fresh + 3 * PAGE, 2 * PAGE, 3 * PAGE));
+	ASSERT_EQ(0, dev_cmd(self->fd, P2PMAP_TEST_READ, p, n, self->buf, NULL));
+	EXPECT_EQ(0, memcmp(self->buf + 3 * PAGE, fresh + 3 * PAGE, 2 * PAGE));
+	/* and after the data reached the blocks, too */
+	ASSERT_EQ(0, fsync(fd));
+	fill(fresh, n * PAGE, 13);
+	ASSERT_EQ((ssize_t)PAGE, pwrite(fd, fresh, PAGE, 0));
+	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ(0, dev_cmd(self->fd, P2PMAP_TEST_READ, p, n, self->buf, NULL));
+	EXPECT_EQ(0, memcmp(self->buf, fresh, PAGE));
+	munmap(p, n * PAGE);
+	close(fd);
+}
+
 /* 1,000 faults on a file the CPU also writes: the device always sees it. */
 TEST_F(mirror, cpu_and_device_1000)
 {

@@ -189,7 +189,10 @@ static long tdev_read(struct tdev_file *tf, struct p2pmap_test_cmd *cmd)
 		return -EINVAL;
 	first = (cmd->addr - tf->start) >> PAGE_SHIFT;
 
-	/* fault the whole range at once, then read page by page */
+	/* a job: the coherency point, then the whole range faulted at once */
+	ret = p2pmap_mirror_begin_access(tf->mirror, cmd->addr, cmd->npages);
+	if (ret < 0)
+		return ret;
 	ret = p2pmap_mirror_fault(tf->mirror, cmd->addr, cmd->npages, 0);
 	cmd->faults++;
 	if (ret)
