@@ -12,7 +12,6 @@
 #ifndef _P2PMAP_CLEANUP_H
 #define _P2PMAP_CLEANUP_H
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -27,14 +26,7 @@ static inline void p2pmap_closep(int *fd)
 		close(*fd);
 }
 
-static inline void p2pmap_fclosep(FILE **f)
-{
-	if (*f)
-		fclose(*f);
-}
-
 #define _cleanup_free_		__attribute__((cleanup(p2pmap_freep)))
 #define _cleanup_fd_		__attribute__((cleanup(p2pmap_closep)))
-#define _cleanup_file_		__attribute__((cleanup(p2pmap_fclosep)))
 
 #endif /* _P2PMAP_CLEANUP_H */
