@@ -41,6 +41,26 @@ static u64 nvme_cmb_ext_bytes(const struct nvme_cmb_extent *ext)
 	return (u64)ext->nr_pages << PAGE_SHIFT;
 }
 
+static u64 nvme_cmb_io_bytes(const struct nvme_cmb_extent *ext)
+{
+	return (u64)(ext->io_hi - ext->io_lo) << PAGE_SHIFT;
+}
+
+/* Mark pages [@lo, @hi) of @ext written by a device (cmb lock). */
+static void nvme_cmb_ext_dirty_locked(struct nvme_cmb_extent *ext,
+				      unsigned int lo, unsigned int hi)
+{
+	lockdep_assert_held(&ext->cmb->lock);
+	if (!ext->dirty) {
+		ext->dirty_lo = lo;
+		ext->dirty_hi = hi;
+	} else {
+		ext->dirty_lo = min(ext->dirty_lo, lo);
+		ext->dirty_hi = max(ext->dirty_hi, hi);
+	}
+	ext->dirty = true;
+}
+
 /**
  * nvme_cmb_cache_init() - set up the cache of a CMB
  * @cmb: a CMB whose backend is set up (@npages known).
@@ -195,12 +215,15 @@ static void nvme_cmb_finish(struct nvme_cmb *cmb, struct list_head *wb,
 			ext->io_busy = alive;
 			if (alive)
 				atomic_inc(&cmb->inflight);
+			ext->io_lo = ext->dirty_lo;
+			ext->io_hi = ext->dirty_hi;
 		}
 		mutex_unlock(&cmb->lock);
 
 		if (alive)
 			list_for_each_entry(ext, wb, lru_node)
-				nvme_cmb_submit(ext, REQ_OP_WRITE);
+				nvme_cmb_submit(ext, REQ_OP_WRITE, ext->io_lo,
+						ext->io_hi);
 
 		mutex_lock(&cmb->lock);
 		list_for_each_entry_safe(ext, tmp, wb, lru_node) {
@@ -215,10 +238,10 @@ static void nvme_cmb_finish(struct nvme_cmb *cmb, struct list_head *wb,
 						    ext->it.start,
 						    ext->disk->disk_name,
 						    ext->wb_error);
-				atomic64_add(nvme_cmb_ext_bytes(ext), &cmb->stats.lost);
+				atomic64_add(nvme_cmb_io_bytes(ext), &cmb->stats.lost);
 				atomic64_inc(&cmb->stats.errors);
 			} else {
-				atomic64_add(nvme_cmb_ext_bytes(ext),
+				atomic64_add(nvme_cmb_io_bytes(ext),
 					     &cmb->stats.written_back);
 			}
 			ext->dirty = false;
@@ -286,7 +309,8 @@ static void nvme_cmb_handle_detach_locked(struct nvme_cmb_handle *h)
 	if (h->writable) {
 		ext->nr_writers--;
 		if (!ext->lost && ext->state == NVME_CMB_EXT_READY && !h->waiting)
-			ext->dirty = true;
+			nvme_cmb_ext_dirty_locked(ext, h->off,
+						  h->off + h->chunk.nr_pages);
 	}
 }
 
@@ -357,6 +381,7 @@ static void nvme_cmb_revoke_all_locked(struct nvme_cmb *cmb, bool lose,
 				       struct list_head *dead)
 {
 	struct nvme_cmb_extent *ext, *tmp;
+	struct nvme_cmb_handle *h;
 	u64 lost = 0;
 
 	lockdep_assert_held(&cmb->lock);
@@ -365,8 +390,14 @@ static void nvme_cmb_revoke_all_locked(struct nvme_cmb *cmb, bool lose,
 		if (ext->freeing)
 			continue;
 		if (lose && !ext->lost) {
-			if (ext->dirty || ext->nr_writers)
-				lost += nvme_cmb_ext_bytes(ext);
+			/* what devices wrote or may be writing */
+			list_for_each_entry(h, &ext->handles, node)
+				if (h->writable && !h->waiting)
+					nvme_cmb_ext_dirty_locked(ext, h->off,
+								  h->off + h->chunk.nr_pages);
+			if (ext->dirty)
+				lost += (u64)(ext->dirty_hi - ext->dirty_lo) <<
+					PAGE_SHIFT;
 			ext->lost = true;
 			ext->dirty = false;
 		}
@@ -584,6 +615,7 @@ static void nvme_cmb_handle_attach_locked(struct nvme_cmb_handle *h,
 
 	lockdep_assert_held(&cmb->lock);
 	h->ext = ext;
+	h->off = off;
 	h->chunk.provider = &cmb->provider;
 	h->chunk.bdev = h->req->bdev;
 	h->chunk.sector = h->req->sector;
@@ -846,7 +878,7 @@ out_done:
 	nvme_cmb_run_revokes(cmb, &revokes, P2PMAP_REVOKE_EVICT);
 	nvme_cmb_finish(cmb, &wb, &dead);
 	if (submit)
-		nvme_cmb_submit(ext, REQ_OP_READ);
+		nvme_cmb_submit(ext, REQ_OP_READ, 0, ext->nr_pages);
 	if (newext) {
 		kvfree(newext->pages);
 		kfree(newext);
@@ -988,6 +1020,8 @@ int nvme_cmb_sync(struct p2pmap_provider *provider, struct block_device *bdev)
 		    (bdev && ext->disk != bdev->bd_disk))
 			continue;
 		ext->dirty = false;
+		ext->io_lo = ext->dirty_lo;
+		ext->io_hi = ext->dirty_hi;
 		ext->syncing = true;
 		ext->io_busy = true;
 		ext->wb_error = 0;
@@ -997,7 +1031,7 @@ int nvme_cmb_sync(struct p2pmap_provider *provider, struct block_device *bdev)
 	mutex_unlock(&cmb->lock);
 
 	list_for_each_entry(ext, &busy, sync_node)
-		nvme_cmb_submit(ext, REQ_OP_WRITE);
+		nvme_cmb_submit(ext, REQ_OP_WRITE, ext->io_lo, ext->io_hi);
 	/* @syncing keeps them: the list is ours, io_busy cleared by done_work */
 	wait_event(cmb->wq, ({
 		bool idle = true;
@@ -1014,13 +1048,14 @@ int nvme_cmb_sync(struct p2pmap_provider *provider, struct block_device *bdev)
 		if (ext->wb_error) {
 			atomic64_inc(&cmb->stats.errors);
 			if (ext->lost)
-				atomic64_add(nvme_cmb_ext_bytes(ext),
+				atomic64_add(nvme_cmb_io_bytes(ext),
 					     &cmb->stats.lost);
 			else
-				ext->dirty = true;
+				nvme_cmb_ext_dirty_locked(ext, ext->io_lo,
+							  ext->io_hi);
 			ret = -EIO;
 		} else {
-			atomic64_add(nvme_cmb_ext_bytes(ext),
+			atomic64_add(nvme_cmb_io_bytes(ext),
 				     &cmb->stats.written_back);
 		}
 		/* evicted, reset or removed meanwhile: it may go now */

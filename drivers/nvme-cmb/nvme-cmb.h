@@ -159,6 +159,10 @@ enum nvme_cmb_ext_state {
  * @state: enum nvme_cmb_ext_state (cmb lock).
  * @indexed: in @cmb->tree and @cmb->lru: new requests can find it (cmb lock).
  * @dirty: a device wrote it; write back before the pages are reused (cmb lock).
+ * @dirty_lo: first page written by a device (cmb lock, with @dirty).
+ * @dirty_hi: last page written by a device, plus one (cmb lock).
+ * @io_lo: first page of the I/O in flight.
+ * @io_hi: last page of the I/O in flight, plus one.
  * @lost: a reset or removal took its data; never write it back (cmb lock).
  * @freeing: on its way out: written back and/or freed (cmb lock).
  * @io_busy: I/O of this extent submitted and its done_work not run yet
@@ -188,6 +192,10 @@ struct nvme_cmb_extent {
 	enum nvme_cmb_ext_state state;
 	bool indexed;
 	bool dirty;
+	unsigned int dirty_lo;
+	unsigned int dirty_hi;
+	unsigned int io_lo;
+	unsigned int io_hi;
 	bool lost;
 	bool freeing;
 	bool io_busy;
@@ -214,6 +222,7 @@ struct nvme_cmb_extent {
  * @owner: the owner's revoke callback.
  * @node: in @ext->handles (cmb lock).
  * @writable: staged with P2PMAP_STAGE_WRITE.
+ * @off: index in the extent of the chunk's first page.
  * @revoking: a revoke callback for it is running (cmb lock).
  * @revoked: a revoke callback was made (or is running) (cmb lock).
  * @put: the owner dropped it (cmb lock).
@@ -231,6 +240,7 @@ struct nvme_cmb_handle {
 	struct p2pmap_owner owner;
 	struct list_head node;
 	bool writable;
+	unsigned int off;
 	bool revoking;
 	bool revoked;
 	bool put;
@@ -282,7 +292,8 @@ bool nvme_cmb_ext_check_locked(struct nvme_cmb_extent *ext,
 extern struct workqueue_struct *nvme_cmb_wq;
 
 /* stage.c */
-void nvme_cmb_submit(struct nvme_cmb_extent *ext, blk_opf_t opf);
+void nvme_cmb_submit(struct nvme_cmb_extent *ext, blk_opf_t opf,
+		     unsigned int lo, unsigned int hi);
 void nvme_cmb_io_done(struct work_struct *work);
 
 /* topology.c */

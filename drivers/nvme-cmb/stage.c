@@ -34,25 +34,30 @@ static void nvme_cmb_end_io(struct bio *bio)
  * @ext: the extent, with @io_busy set and counted in @cmb->inflight by the
  *	caller (under the cmb lock).
  * @opf: REQ_OP_READ (stage) or REQ_OP_WRITE (write back).
+ * @lo: first page of the extent to transfer.
+ * @hi: last page to transfer, plus one.
  *
  * Returns before the I/O completes; nvme_cmb_io_done() finishes it.
  *
  * Context: process context, without the cmb lock.
  */
-void nvme_cmb_submit(struct nvme_cmb_extent *ext, blk_opf_t opf)
+void nvme_cmb_submit(struct nvme_cmb_extent *ext, blk_opf_t opf,
+		     unsigned int lo, unsigned int hi)
 {
 	struct block_device *bdev = ext->disk->part0;
-	unsigned int i = 0, n, j;
+	unsigned int i = lo, n, j;
 	struct blk_plug plug;
 	struct bio *bio;
 
 	atomic_set(&ext->io_pending, 1);	/* ours, while submitting */
 	atomic_set(&ext->io_error, 0);
 	ext->io_write = op_is_write(opf);
+	ext->io_lo = lo;
+	ext->io_hi = hi;
 
 	blk_start_plug(&plug);
-	while (i < ext->nr_pages) {
-		n = min_t(unsigned int, ext->nr_pages - i, BIO_MAX_VECS);
+	while (i < hi) {
+		n = min_t(unsigned int, hi - i, BIO_MAX_VECS);
 		bio = bio_alloc(bdev, n, opf, GFP_KERNEL);
 		bio->bi_iter.bi_sector = ext->it.start +
 			((sector_t)i << (PAGE_SHIFT - SECTOR_SHIFT));

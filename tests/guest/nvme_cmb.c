@@ -1,0 +1,733 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The NVMe CMB provider (drivers/nvme-cmb), driven through the test module
+ * tests/modules/p2pmap_test_cmb.ko: staged bytes equal the bytes on disk
+ * (single pages, batches of discontiguous ranges, more than the CMB holds),
+ * write-back, a peer DMA by the edu device from the chunk's bus address,
+ * reach(), refusals, and the loss rules (controller reset; orderly removal
+ * and rescan, with --fs none only).
+ *
+ * The data: with a file system mounted, a file written here with a known
+ * pattern whose blocks FIEMAP gives; with --fs none, the raw namespace.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "../modules/p2pmap_test_cmb.h"
+
+#define DISK		"/dev/nvme0n1"
+#define DEVNODE		"/dev/p2pmap_test_cmb"
+#define DATA_FILE	"/mnt/nvme_cmb.data"
+#define DATA_SIZE	(112ULL << 20)	/* more than the 64 MiB CMB */
+#define PAGE		4096ULL
+#define STAGE_WRITE	1U	/* P2PMAP_STAGE_WRITE */
+#define STAGE_NOWAIT	2U	/* P2PMAP_STAGE_NOWAIT */
+#define REVOKE_EVICT	3	/* enum p2pmap_revoke_cause */
+#define REVOKE_GONE	4
+#define SEED		0x5eedcafe12345678ULL
+
+struct map {
+	uint64_t logical, physical, length;
+};
+
+static struct map maps[256];
+static int nmaps;
+static pid_t main_pid;
+static int module_loaded_here;
+
+__attribute__((constructor)) static void load_module(void)
+{
+	main_pid = getpid();
+	if (access(DEVNODE, F_OK) && !system("modprobe p2pmap_test_cmb"))
+		module_loaded_here = 1;
+}
+
+__attribute__((destructor)) static void unload_module(void)
+{
+	if (getpid() == main_pid && module_loaded_here &&
+	    system("rmmod p2pmap_test_cmb"))
+		fprintf(stderr, "# rmmod p2pmap_test_cmb failed\n");
+}
+
+static uint64_t pattern(uint64_t seed, uint64_t off)
+{
+	return (off / 8 + 1) * 0x9e3779b97f4a7c15ULL ^ seed;
+}
+
+static void fill(void *buf, uint64_t seed, uint64_t off, size_t len)
+{
+	uint64_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = pattern(seed, off + i * 8);
+}
+
+static int fs_mounted(void)
+{
+	char line[512];
+	FILE *f = fopen("/proc/mounts", "r");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, DISK " /mnt ", strlen(DISK " /mnt ")))
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+/* Write the data (if not there yet) and find where it lives on DISK. */
+static int setup_data(void)
+{
+	const size_t bufsz = 1 << 20;
+	const char *path = fs_mounted() ? DATA_FILE : DISK;
+	struct fiemap *fm;
+	uint64_t off, first;
+	void *buf;
+	int fd, i;
+
+	fd = open(path, O_RDWR | O_CREAT | O_DIRECT, 0600);
+	if (fd < 0 || posix_memalign(&buf, PAGE, bufsz))
+		return -1;
+	/* the first and the last word tell whether it was written already */
+	if (pread(fd, buf, PAGE, 0) != (ssize_t)PAGE ||
+	    ((uint64_t *)buf)[0] != pattern(SEED, 0) ||
+	    pread(fd, buf, PAGE, DATA_SIZE - PAGE) != (ssize_t)PAGE ||
+	    ((uint64_t *)buf)[PAGE / 8 - 1] != pattern(SEED, DATA_SIZE - 8)) {
+		for (off = 0; off < DATA_SIZE; off += bufsz) {
+			fill(buf, SEED, off, bufsz);
+			if (pwrite(fd, buf, bufsz, off) != (ssize_t)bufsz)
+				return -1;
+		}
+		fsync(fd);
+	}
+	free(buf);
+	nmaps = 0;
+	if (!strcmp(path, DISK)) {
+		maps[0] = (struct map){ 0, 0, DATA_SIZE };
+		nmaps = 1;
+		close(fd);
+		return 0;
+	}
+	fm = calloc(1, sizeof(*fm) + 256 * sizeof(struct fiemap_extent));
+	fm->fm_length = DATA_SIZE;
+	fm->fm_flags = FIEMAP_FLAG_SYNC;
+	fm->fm_extent_count = 256;
+	if (ioctl(fd, FS_IOC_FIEMAP, fm))
+		return -1;
+	for (i = 0; i < (int)fm->fm_mapped_extents; i++) {
+		struct fiemap_extent *e = &fm->fm_extents[i];
+
+		if (e->fe_flags & (FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_ENCODED |
+				   FIEMAP_EXTENT_UNWRITTEN | FIEMAP_EXTENT_DATA_INLINE))
+			return -1;
+		first = (e->fe_physical + PAGE - 1) & ~(PAGE - 1);
+		maps[nmaps].logical = e->fe_logical + (first - e->fe_physical);
+		maps[nmaps].physical = first;
+		maps[nmaps].length = (e->fe_length - (first - e->fe_physical)) & ~(PAGE - 1);
+		nmaps++;
+	}
+	free(fm);
+	close(fd);
+	return nmaps ? 0 : -1;
+}
+
+/* Disk sector of file offset @off (page aligned, @len inside one map), or -1. */
+static int64_t sector_of(uint64_t off, uint64_t len)
+{
+	int i;
+
+	for (i = 0; i < nmaps; i++)
+		if (off >= maps[i].logical &&
+		    off + len <= maps[i].logical + maps[i].length)
+			return (maps[i].physical + off - maps[i].logical) / 512;
+	return -1;
+}
+
+/* Read @len bytes of DISK at @sector with O_DIRECT. */
+static int disk_read(uint64_t sector, void *buf, size_t len)
+{
+	int fd = open(DISK, O_RDONLY | O_DIRECT);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = pread(fd, buf, len, sector * 512);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+static int disk_write(uint64_t sector, const void *buf, size_t len)
+{
+	int fd = open(DISK, O_WRONLY | O_DIRECT);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = pwrite(fd, buf, len, sector * 512);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+static int cmb_open(void)
+{
+	struct p2pmap_test_cmb_open o = { .path = (uintptr_t)DISK };
+	int fd = open(DEVNODE, O_RDWR);
+
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, P2PMAP_TEST_CMB_OPEN, &o)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int stage(int fd, uint64_t sector, uint32_t nr_pages, uint32_t flags,
+		 struct p2pmap_test_cmb_stage *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->sector = sector;
+	st->nr_pages = nr_pages;
+	st->flags = flags;
+	if (ioctl(fd, P2PMAP_TEST_CMB_STAGE, st))
+		return -errno;
+	return st->error;
+}
+
+static int cmb_io(int fd, unsigned long req, uint32_t slot, uint32_t how,
+		  uint64_t off, void *buf, uint64_t len)
+{
+	struct p2pmap_test_cmb_io io = {
+		.slot = slot, .how = how, .offset = off, .len = len,
+		.buf = (uintptr_t)buf,
+	};
+
+	return ioctl(fd, req, &io) ? -errno : 0;
+}
+
+static int put(int fd, uint32_t slot)
+{
+	return ioctl(fd, P2PMAP_TEST_CMB_PUT, &slot) ? -errno : 0;
+}
+
+static int status(int fd, uint32_t slot, struct p2pmap_test_cmb_status *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->slot = slot;
+	return ioctl(fd, P2PMAP_TEST_CMB_STATUS, s) ? -errno : 0;
+}
+
+/* A counter from the provider's debugfs stats or info file, or -1. */
+static long long cmb_stat(const char *file, const char *key)
+{
+	char path[256], line[256];
+	long long v = -1;
+	size_t klen = strlen(key);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/p2pmap-nvme-cmb/%s/%s",
+		 getenv("CMB_PCI") ?: "0000:03:00.0", file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':')
+			v = strtoll(line + klen + 1, NULL, 0);
+	fclose(f);
+	return v;
+}
+
+static int cmb_state_is(const char *state)
+{
+	char path[128], line[128];
+	int yes = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/p2pmap-nvme-cmb/%s/info",
+		 getenv("CMB_PCI") ?: "0000:03:00.0");
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "state: ", 7) && !strncmp(line + 7, state, strlen(state)))
+			yes = 1;
+	fclose(f);
+	return yes;
+}
+
+/* Do the CMB bytes of @slot equal DISK at @sector and the pattern at @off? */
+static int check_slot(int fd, uint32_t slot, uint64_t sector, uint64_t off,
+		      uint64_t pg, uint64_t npages, uint64_t seed)
+{
+	static char cmb[PAGE], want[PAGE];
+	static char disk[PAGE] __attribute__((aligned(4096)));
+	for (; npages; pg++, npages--) {
+		if (cmb_io(fd, P2PMAP_TEST_CMB_READ, slot, P2PMAP_TEST_CMB_CPU,
+			   pg * PAGE, cmb, PAGE))
+			return -1;
+		if (disk_read(sector + pg * 8, disk, PAGE))
+			return -2;
+		fill(want, seed, off + pg * PAGE, PAGE);
+		if (memcmp(cmb, disk, PAGE))
+			return -3;
+		if (memcmp(disk, want, PAGE))
+			return -4;
+	}
+	return 0;
+}
+
+FIXTURE(cmb)
+{
+	int fd;
+};
+
+FIXTURE_SETUP(cmb)
+{
+	if (access(DEVNODE, F_OK))
+		SKIP(return, "no " DEVNODE " (p2pmap_test_cmb.ko not loadable)");
+	if (access("/sys/kernel/debug/p2pmap-nvme-cmb", F_OK))
+		SKIP(return, "p2pmap_nvme_cmb.ko is not loaded");
+	if (cmb_stat("info", "size") <= 0)
+		SKIP(return, "no CMB provider on " DISK);
+	ASSERT_EQ(0, setup_data());
+	self->fd = cmb_open();
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(cmb)
+{
+	if (self->fd > 0)
+		close(self->fd);
+}
+
+/* One page staged into the CMB holds the bytes of the disk. */
+TEST_F(cmb, single_page_equals_disk)
+{
+	struct p2pmap_test_cmb_stage st;
+	int64_t sector = sector_of(5 * PAGE, PAGE);
+
+	ASSERT_LE(0, sector);
+	ASSERT_EQ(0, stage(self->fd, sector, 1, 0, &st));
+	EXPECT_NE(0ULL, st.bus_addr);
+	EXPECT_EQ(0, check_slot(self->fd, st.slot, sector, 5 * PAGE, 0, 1, SEED));
+	EXPECT_EQ(0, put(self->fd, st.slot));
+	EXPECT_EQ(-ENOENT, put(self->fd, st.slot));
+}
+
+/* A batch of discontiguous ranges of several sizes: each equals the disk. */
+TEST_F(cmb, batch_of_discontiguous_ranges_equals_disk)
+{
+	struct p2pmap_test_cmb_stage st[24];
+	struct p2pmap_test_cmb_batch b = { .reqs = (uintptr_t)st, .nr = 24 };
+	uint64_t offs[24];
+	long long misses = cmb_stat("stats", "misses");
+	int i;
+
+	for (i = 0; i < 24; i++) {
+		uint32_t n = 1 + (i * 7) % 33;
+
+		offs[i] = (uint64_t)(64 + i * 97) * PAGE;
+		memset(&st[i], 0, sizeof(st[i]));
+		st[i].sector = sector_of(offs[i], n * PAGE);
+		st[i].nr_pages = n;
+		ASSERT_NE((uint64_t)-1, st[i].sector);
+	}
+	ASSERT_EQ(0, ioctl(self->fd, P2PMAP_TEST_CMB_BATCH, &b));
+	for (i = 0; i < 24; i++) {
+		ASSERT_EQ(0, st[i].error);
+		/* first, second and last page of each range */
+		EXPECT_EQ(0, check_slot(self->fd, st[i].slot, st[i].sector,
+					offs[i], 0, st[i].nr_pages > 1 ? 2 : 1, SEED));
+		EXPECT_EQ(0, check_slot(self->fd, st[i].slot, st[i].sector,
+					offs[i], st[i].nr_pages - 1, 1, SEED));
+	}
+	EXPECT_LE((long long)misses + 24, cmb_stat("stats", "misses"));
+	for (i = 0; i < 24; i++)
+		EXPECT_EQ(0, put(self->fd, st[i].slot));
+}
+
+/* Staging the same range again is a cache hit at the same bus address. */
+TEST_F(cmb, restaging_a_range_hits_the_cache)
+{
+	struct p2pmap_test_cmb_stage a, b, c;
+	int64_t sector = sector_of(3000 * PAGE, 16 * PAGE);
+	long long hits;
+
+	ASSERT_LE(0, sector);
+	ASSERT_EQ(0, stage(self->fd, sector, 16, 0, &a));
+	ASSERT_EQ(0, put(self->fd, a.slot));
+	hits = cmb_stat("stats", "hits");
+	ASSERT_EQ(0, stage(self->fd, sector, 16, 0, &b));
+	EXPECT_EQ(a.bus_addr, b.bus_addr);
+	/* a page-aligned sub-range inside it hits too */
+	ASSERT_EQ(0, stage(self->fd, sector + 8 * 4, 4, 0, &c));
+	EXPECT_EQ(a.bus_addr + 4 * PAGE, c.bus_addr);
+	EXPECT_EQ(hits + 2, cmb_stat("stats", "hits"));
+	EXPECT_EQ(0, check_slot(self->fd, c.slot, sector + 32, 3004 * PAGE, 0, 4, SEED));
+	EXPECT_EQ(0, put(self->fd, b.slot));
+	EXPECT_EQ(0, put(self->fd, c.slot));
+}
+
+/* 112 MiB through a 64 MiB CMB: LRU eviction revokes the oldest holders. */
+TEST_F(cmb, more_than_the_cmb_evicts_lru_with_revokes)
+{
+	enum { CHUNK = 256, NCHUNK = DATA_SIZE / (CHUNK * PAGE) };
+	struct p2pmap_test_cmb_stage st[NCHUNK];
+	struct p2pmap_test_cmb_status s;
+	long long evicted = cmb_stat("stats", "evicted");
+	int i, live = 0, revoked = 0;
+
+	for (i = 0; i < NCHUNK; i++) {
+		int64_t sector = sector_of((uint64_t)i * CHUNK * PAGE, CHUNK * PAGE);
+
+		if (sector < 0) {	/* a range across two extents */
+			st[i].slot = ~0U;
+			continue;
+		}
+		ASSERT_EQ(0, stage(self->fd, sector, CHUNK, 0, &st[i]));
+	}
+	ASSERT_EQ(0, status(self->fd, 0, &s));
+	EXPECT_LT(0ULL, s.revokes[REVOKE_EVICT]);
+	EXPECT_LT(evicted, cmb_stat("stats", "evicted"));
+	EXPECT_GE(64LL << 20, cmb_stat("stats", "in_use"));
+	for (i = 0; i < NCHUNK; i++) {
+		if (st[i].slot == ~0U)
+			continue;
+		ASSERT_EQ(0, status(self->fd, st[i].slot, &s));
+		if (s.slot_state == P2PMAP_TEST_CMB_LIVE) {
+			live++;
+			EXPECT_EQ(0, check_slot(self->fd, st[i].slot, st[i].sector,
+						(uint64_t)i * CHUNK * PAGE, CHUNK - 1, 1, SEED));
+		} else {
+			revoked++;
+			EXPECT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
+			EXPECT_EQ((__u32)REVOKE_EVICT, s.slot_cause);
+			/* a revoked chunk cannot be read any more */
+			EXPECT_EQ(-EIO, cmb_io(self->fd, P2PMAP_TEST_CMB_READ, st[i].slot,
+					       P2PMAP_TEST_CMB_CPU, 0, &s, 8));
+		}
+	}
+	EXPECT_LT(0, revoked);
+	EXPECT_LT(0, live);
+	/* the newest range is live, the oldest was evicted */
+	ASSERT_EQ(0, status(self->fd, st[NCHUNK - 1].slot, &s));
+	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_LIVE, s.slot_state);
+	ASSERT_EQ(0, status(self->fd, st[0].slot, &s));
+	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
+	TH_LOG("%d live, %d revoked", live, revoked);
+}
+
+/* Device-written CMB data reaches the disk: on sync, and on eviction. */
+TEST_F(cmb, write_back_round_trip)
+{
+	static char buf[4 * PAGE] __attribute__((aligned(4096)));
+	static char want[4 * PAGE];
+	const uint64_t off = DATA_SIZE - 8 * PAGE, seed2 = ~SEED;
+	struct p2pmap_test_cmb_stage st;
+	int64_t sector = sector_of(off, 8 * PAGE);
+	long long wb = cmb_stat("stats", "written_back");
+	int i;
+
+	ASSERT_LE(0, sector);
+	/* sync */
+	ASSERT_EQ(0, stage(self->fd, sector, 4, STAGE_WRITE, &st));
+	fill(want, seed2, off, sizeof(want));
+	ASSERT_EQ(0, cmb_io(self->fd, P2PMAP_TEST_CMB_WRITE, st.slot,
+			    P2PMAP_TEST_CMB_CPU, 0, want, sizeof(want)));
+	ASSERT_EQ(0, put(self->fd, st.slot));
+	ASSERT_EQ(0, ioctl(self->fd, P2PMAP_TEST_CMB_SYNC));
+	ASSERT_EQ(0, disk_read(sector, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, want, sizeof(want)));
+	EXPECT_LE(wb + 4 * (long long)PAGE, cmb_stat("stats", "written_back"));
+
+	/* eviction: dirty the next 4 pages, then push them out of the CMB */
+	ASSERT_EQ(0, stage(self->fd, sector + 32, 4, STAGE_WRITE, &st));
+	fill(want, seed2, off + 4 * PAGE, sizeof(want));
+	ASSERT_EQ(0, cmb_io(self->fd, P2PMAP_TEST_CMB_WRITE, st.slot,
+			    P2PMAP_TEST_CMB_CPU, 0, want, sizeof(want)));
+	ASSERT_EQ(0, put(self->fd, st.slot));
+	for (i = 0; i < 80; i++) {	/* 80 MiB of other blocks */
+		struct p2pmap_test_cmb_stage o;
+		int64_t s2 = sector_of((uint64_t)i * 256 * PAGE, 256 * PAGE);
+
+		if (s2 < 0)
+			continue;
+		ASSERT_EQ(0, stage(self->fd, s2, 256, 0, &o));
+		ASSERT_EQ(0, put(self->fd, o.slot));
+	}
+	ASSERT_EQ(0, disk_read(sector + 32, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, want, sizeof(want)));
+
+	/* put the original data back for the other tests */
+	fill(buf, SEED, off, 4 * PAGE);
+	ASSERT_EQ(0, disk_write(sector, buf, sizeof(buf)));
+	fill(buf, SEED, off + 4 * PAGE, 4 * PAGE);
+	ASSERT_EQ(0, disk_write(sector + 32, buf, sizeof(buf)));
+}
+
+/* The edu device reads the staged bytes peer to peer from the bus address. */
+TEST_F(cmb, edu_dma_from_bus_address_returns_staged_bytes)
+{
+	static char dma[PAGE], want[PAGE];
+	struct p2pmap_test_cmb_stage st;
+	int64_t sector = sector_of(777 * PAGE, 2 * PAGE);
+	int ret;
+
+	ASSERT_LE(0, sector);
+	ASSERT_EQ(0, stage(self->fd, sector, 2, 0, &st));
+	ret = cmb_io(self->fd, P2PMAP_TEST_CMB_READ, st.slot, P2PMAP_TEST_CMB_EDU,
+		     PAGE, dma, PAGE);
+	if (ret == -ENODEV || ret == -EBUSY) {
+		put(self->fd, st.slot);
+		SKIP(return, "no free edu device (%d)", ret);
+	}
+	ASSERT_EQ(0, ret);
+	fill(want, SEED, 778 * PAGE, PAGE);
+	EXPECT_EQ(0, memcmp(dma, want, PAGE));
+	EXPECT_EQ(0, put(self->fd, st.slot));
+}
+
+/* reach() agrees with the PCI hierarchy: a route iff a common bridge. */
+TEST_F(cmb, reach_follows_the_pci_hierarchy)
+{
+	struct p2pmap_test_cmb_reach r = { 0 };
+	char nvme[256], edu[256], *a, *b;
+	int bridges = 0;
+
+	if (ioctl(self->fd, P2PMAP_TEST_CMB_REACH, &r) && errno == ENODEV)
+		SKIP(return, "no edu device");
+	ASSERT_NE(NULL, realpath("/sys/bus/pci/devices/0000:03:00.0", nvme));
+	char link[256];
+
+	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s", r.pci);
+	ASSERT_NE(NULL, realpath(link, edu));
+	/* count the common path components below the root bus (pciDDDD:BB) */
+	a = strtok(nvme, "/");
+	for (b = edu; *b == '/'; b++)
+		;
+	while (a) {
+		size_t n = strlen(a);
+
+		if (strncmp(a, b, n) || (b[n] != '/' && b[n]))
+			break;
+		if (!strncmp(a, "0000:", 5))
+			bridges++;
+		b += n + (b[n] == '/');
+		a = strtok(NULL, "/");
+	}
+	TH_LOG("edu %s: reach %d (%s), %d common bridges", r.pci, r.result, r.why, bridges);
+	if (getenv("EXPECT_REACH"))
+		EXPECT_EQ(atoi(getenv("EXPECT_REACH")), r.result == 0);
+	if (bridges) {
+		EXPECT_EQ(0, r.result);
+	} else {
+		EXPECT_EQ(-EXDEV, r.result);
+		EXPECT_NE(NULL, strstr(r.why, "share no upstream bridge"));
+	}
+}
+
+/* Bad requests fail with a clear errno and change nothing. */
+TEST_F(cmb, bad_requests_are_refused)
+{
+	struct p2pmap_test_cmb_stage st, held;
+	long long in_use;
+	int64_t sector = sector_of(4000 * PAGE, 16 * PAGE);
+	uint64_t disk_sectors = 0;
+	int dfd = open(DISK, O_RDONLY);
+
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, ioctl(dfd, BLKGETSIZE64, &disk_sectors));
+	close(dfd);
+	disk_sectors /= 512;
+	in_use = cmb_stat("stats", "in_use");
+	EXPECT_EQ(-EINVAL, stage(self->fd, 0, 0, 0, &st));
+	EXPECT_EQ(-EINVAL, stage(self->fd, disk_sectors - 4, 1, 0, &st));
+	EXPECT_EQ(-EINVAL, stage(self->fd, 0, (64 << 20) / PAGE + 1, 0, &st));
+	EXPECT_EQ(-EINVAL, cmb_io(self->fd, P2PMAP_TEST_CMB_READ, P2PMAP_TEST_CMB_SLOTS,
+				  0, 0, &st, 8));
+	EXPECT_EQ(-ENOENT, cmb_io(self->fd, P2PMAP_TEST_CMB_READ, 17, 0, 0, &st, 8));
+	EXPECT_EQ(in_use, cmb_stat("stats", "in_use"));
+	/* a range overlapping a held chunk staged over another range */
+	ASSERT_LE(0, sector);
+	ASSERT_EQ(0, stage(self->fd, sector, 8, 0, &held));
+	EXPECT_EQ(-EBUSY, stage(self->fd, sector + 32, 8, 0, &st));
+	EXPECT_EQ(0, put(self->fd, held.slot));
+	/* once nobody holds it, the overlapping range replaces it */
+	ASSERT_EQ(0, stage(self->fd, sector + 32, 8, 0, &st));
+	EXPECT_EQ(0, check_slot(self->fd, st.slot, sector + 32, 4004 * PAGE, 0, 8, SEED));
+	EXPECT_EQ(0, put(self->fd, st.slot));
+}
+
+/* NOWAIT never evicts: a range larger than the free space fails -EAGAIN. */
+TEST_F(cmb, nowait_does_not_evict)
+{
+	struct p2pmap_test_cmb_stage st[20], extra;
+	struct p2pmap_test_cmb_status s;
+	long long evicted, in_use;
+	uint64_t free_pages;
+	int i, n = 0;
+
+	for (i = 0; i < 20 && n < 15; i++) {	/* hold 15 x 4 MiB of 64 MiB */
+		int64_t sector = sector_of((uint64_t)i * 1024 * PAGE, 1024 * PAGE);
+
+		if (sector < 0)
+			continue;
+		ASSERT_EQ(0, stage(self->fd, sector, 1024, 0, &st[n]));
+		n++;
+	}
+	ASSERT_EQ(15, n);
+	ASSERT_EQ(0, status(self->fd, 0, &s));
+	in_use = cmb_stat("stats", "in_use");
+	evicted = cmb_stat("stats", "evicted");
+	free_pages = ((64ULL << 20) - in_use) / PAGE;
+	EXPECT_EQ(-EAGAIN, stage(self->fd, sector_of(100ULL << 20, (free_pages + 1) * PAGE),
+				 free_pages + 1, STAGE_NOWAIT, &extra));
+	EXPECT_EQ(evicted, cmb_stat("stats", "evicted"));
+	EXPECT_EQ(in_use, cmb_stat("stats", "in_use"));
+	for (i = 0; i < n; i++)
+		put(self->fd, st[i].slot);
+}
+
+static int write_sysfs(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+static int wait_for(int (*cond)(void), int seconds)
+{
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < seconds * 10; i++) {
+		if (cond())
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
+static int cmb_live(void)
+{
+	return cmb_state_is("live");
+}
+
+static long long resets_before;
+
+static int reset_seen_and_live(void)
+{
+	return cmb_stat("stats", "resets") > resets_before && cmb_live();
+}
+
+/* A controller reset revokes every holder, counts dirty bytes lost, and the CMB works again. */
+TEST_F(cmb, reset_controller_revokes_counts_lost_and_recovers)
+{
+	struct p2pmap_test_cmb_stage r, w, again;
+	struct p2pmap_test_cmb_status s;
+	static char want[PAGE];
+	int64_t sr = sector_of(200 * PAGE, 8 * PAGE), sw = sector_of(300 * PAGE, 4 * PAGE);
+	long long lost = cmb_stat("stats", "lost");
+
+	ASSERT_LE(0, sr);
+	ASSERT_LE(0, sw);
+	ASSERT_EQ(0, stage(self->fd, sr, 8, 0, &r));
+	ASSERT_EQ(0, stage(self->fd, sw, 4, STAGE_WRITE, &w));
+	fill(want, ~SEED, 0, PAGE);
+	ASSERT_EQ(0, cmb_io(self->fd, P2PMAP_TEST_CMB_WRITE, w.slot,
+			    P2PMAP_TEST_CMB_CPU, 0, want, PAGE));
+	resets_before = cmb_stat("stats", "resets");
+	ASSERT_EQ(0, write_sysfs("/sys/class/nvme/nvme0/reset_controller", "1"));
+	ASSERT_EQ(0, wait_for(reset_seen_and_live, 30));
+	ASSERT_EQ(0, status(self->fd, r.slot, &s));
+	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
+	EXPECT_EQ((__u32)REVOKE_GONE, s.slot_cause);
+	ASSERT_EQ(0, status(self->fd, w.slot, &s));
+	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
+	EXPECT_EQ((__u32)REVOKE_GONE, s.slot_cause);
+	EXPECT_EQ(0U, s.live);
+	/* the writable chunk's 4 pages were lost, not written back */
+	EXPECT_EQ(lost + 4 * (long long)PAGE, cmb_stat("stats", "lost"));
+	EXPECT_EQ(-EIO, cmb_io(self->fd, P2PMAP_TEST_CMB_READ, r.slot,
+			       P2PMAP_TEST_CMB_CPU, 0, want, 8));
+	/* re-enabled: staging works and reads the disk again */
+	ASSERT_EQ(0, stage(self->fd, sr, 8, 0, &again));
+	EXPECT_EQ(0, check_slot(self->fd, again.slot, sr, 200 * PAGE, 0, 8, SEED));
+	EXPECT_EQ(0, check_slot(self->fd, again.slot, sr, 200 * PAGE, 0, 1, SEED));
+	EXPECT_EQ(0, put(self->fd, again.slot));
+	EXPECT_EQ(0, put(self->fd, r.slot));
+	EXPECT_EQ(0, put(self->fd, w.slot));
+}
+
+static int disk_present(void)
+{
+	return !access(DISK, F_OK);
+}
+
+/*
+ * Orderly removal (sysfs remove) with live chunks: holders are revoked,
+ * dirty data is written back before nvme goes; after a rescan the CMB is
+ * found again and works. Only without a mounted file system.
+ */
+TEST_F(cmb, remove_and_rescan_with_live_chunks)
+{
+	static char buf[PAGE] __attribute__((aligned(4096)));
+	static char want[PAGE];
+	struct p2pmap_test_cmb_stage r, w;
+	struct p2pmap_test_cmb_status s;
+	int64_t sr = sector_of(400 * PAGE, 8 * PAGE), sw = sector_of(500 * PAGE, PAGE);
+	int fd2;
+
+	if (fs_mounted())
+		SKIP(return, "a file system is mounted on " DISK " (run with --fs none)");
+	ASSERT_LE(0, sr);
+	ASSERT_EQ(0, stage(self->fd, sr, 8, 0, &r));
+	ASSERT_EQ(0, stage(self->fd, sw, 1, STAGE_WRITE, &w));
+	fill(want, ~SEED, 500 * PAGE, PAGE);
+	ASSERT_EQ(0, cmb_io(self->fd, P2PMAP_TEST_CMB_WRITE, w.slot,
+			    P2PMAP_TEST_CMB_CPU, 0, want, PAGE));
+	/* the test module holds DISK open: removal must not wait for it */
+	ASSERT_EQ(0, write_sysfs("/sys/bus/pci/devices/0000:03:00.0/remove", "1"));
+	ASSERT_EQ(0, status(self->fd, r.slot, &s));
+	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
+	EXPECT_EQ((__u32)REVOKE_GONE, s.slot_cause);
+	EXPECT_EQ(0U, s.live);
+	EXPECT_EQ(-ENODEV, stage(self->fd, sr, 8, 0, &r));
+	EXPECT_EQ(0, ioctl(self->fd, P2PMAP_TEST_CMB_CLOSE));
+
+	ASSERT_EQ(0, write_sysfs("/sys/bus/pci/rescan", "1"));
+	ASSERT_EQ(0, wait_for(disk_present, 30));
+	ASSERT_EQ(0, wait_for(cmb_live, 30));
+	/* the dirty page was written back before the controller went */
+	ASSERT_EQ(0, disk_read(sw, buf, PAGE));
+	EXPECT_EQ(0, memcmp(buf, want, PAGE));
+	fill(buf, SEED, 500 * PAGE, PAGE);
+	ASSERT_EQ(0, disk_write(sw, buf, PAGE));
+	fd2 = cmb_open();
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, stage(fd2, sr, 8, 0, &r));
+	EXPECT_EQ(0, check_slot(fd2, r.slot, sr, 400 * PAGE, 0, 8, SEED));
+	close(fd2);
+}
+
+TEST_HARNESS_MAIN
