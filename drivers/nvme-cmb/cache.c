@@ -356,6 +356,66 @@ void nvme_cmb_put(struct p2pmap_chunk *chunk)
 }
 
 /*
+ * The pages [lo, hi) of dirty data and of writers still holding @ext:
+ * what a loss takes. Returns bytes (cmb lock).
+ */
+static u64 nvme_cmb_ext_lose_locked(struct nvme_cmb_extent *ext)
+{
+	struct nvme_cmb_handle *h;
+	u64 lost = 0;
+
+	lockdep_assert_held(&ext->cmb->lock);
+	if (ext->lost)
+		return 0;
+	list_for_each_entry(h, &ext->handles, node)
+		if (h->writable && !h->waiting)
+			nvme_cmb_ext_dirty_locked(ext, h->off,
+						  h->off + h->chunk.nr_pages);
+	if (ext->dirty)
+		lost = (u64)(ext->dirty_hi - ext->dirty_lo) << PAGE_SHIFT;
+	ext->lost = true;
+	ext->dirty = false;
+	return lost;
+}
+
+/**
+ * nvme_cmb_forget() - p2pmap_provider_ops.forget: the blocks changed
+ * @chunk: a chunk the caller holds.
+ *
+ * The extent behind @chunk leaves the cache at once (no later stage finds
+ * it) and is freed at its last put. Its data must never be written back:
+ * the blocks may belong to someone else now, so what devices wrote into it
+ * is dropped and counted lost. Other holders of the same extent are
+ * revoked (P2PMAP_REVOKE_COHERENCY): their copy is stale too.
+ *
+ * Context: process context; may sleep (revoke callbacks).
+ */
+void nvme_cmb_forget(struct p2pmap_chunk *chunk)
+{
+	struct nvme_cmb_handle *h = container_of(chunk, struct nvme_cmb_handle,
+						 chunk);
+	struct nvme_cmb_extent *ext = h->ext;
+	struct nvme_cmb *cmb = ext->cmb;
+	LIST_HEAD(revokes);
+	u64 lost;
+
+	might_sleep();
+	mutex_lock(&cmb->lock);
+	nvme_cmb_ext_unindex_locked(ext);
+	lost = nvme_cmb_ext_lose_locked(ext);
+	if (lost) {
+		atomic64_add(lost, &cmb->stats.lost);
+		pr_warn_ratelimited("%s: %llu bytes written into a forgotten chunk were dropped\n",
+				    cmb->name, lost);
+	}
+	/* everyone else; the caller is not revoked (it puts @chunk itself) */
+	h->revoked = true;
+	nvme_cmb_revoke_locked(ext, &revokes);
+	mutex_unlock(&cmb->lock);
+	nvme_cmb_run_revokes(cmb, &revokes, P2PMAP_REVOKE_COHERENCY);
+}
+
+/*
  * Take @ext out of the cache: no new hit finds it; its owners are revoked;
  * it goes when the last one puts it.
  */
@@ -381,7 +441,6 @@ static void nvme_cmb_revoke_all_locked(struct nvme_cmb *cmb, bool lose,
 				       struct list_head *dead)
 {
 	struct nvme_cmb_extent *ext, *tmp;
-	struct nvme_cmb_handle *h;
 	u64 lost = 0;
 
 	lockdep_assert_held(&cmb->lock);
@@ -389,18 +448,8 @@ static void nvme_cmb_revoke_all_locked(struct nvme_cmb *cmb, bool lose,
 	list_for_each_entry_safe(ext, tmp, &cmb->extents, all_node) {
 		if (ext->freeing)
 			continue;
-		if (lose && !ext->lost) {
-			/* what devices wrote or may be writing */
-			list_for_each_entry(h, &ext->handles, node)
-				if (h->writable && !h->waiting)
-					nvme_cmb_ext_dirty_locked(ext, h->off,
-								  h->off + h->chunk.nr_pages);
-			if (ext->dirty)
-				lost += (u64)(ext->dirty_hi - ext->dirty_lo) <<
-					PAGE_SHIFT;
-			ext->lost = true;
-			ext->dirty = false;
-		}
+		if (lose)
+			lost += nvme_cmb_ext_lose_locked(ext);
 		nvme_cmb_ext_unindex_locked(ext);
 		nvme_cmb_revoke_locked(ext, revokes);
 		nvme_cmb_ext_check_locked(ext, wb, dead);

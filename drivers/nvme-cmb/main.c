@@ -44,6 +44,7 @@ static const struct p2pmap_provider_ops nvme_cmb_provider_ops = {
 	.stage		= nvme_cmb_stage,
 	.stage_batch	= nvme_cmb_stage_batch,
 	.put		= nvme_cmb_put,
+	.forget		= nvme_cmb_forget,
 	.sync		= nvme_cmb_sync,
 };
 

@@ -276,6 +276,7 @@ struct p2pmap_chunk *nvme_cmb_stage(struct p2pmap_provider *provider,
 int nvme_cmb_stage_batch(struct p2pmap_provider *provider,
 			 struct p2pmap_stage_batch *batch);
 void nvme_cmb_put(struct p2pmap_chunk *chunk);
+void nvme_cmb_forget(struct p2pmap_chunk *chunk);
 int nvme_cmb_sync(struct p2pmap_provider *provider, struct block_device *bdev);
 bool nvme_cmb_owns_bdev(struct p2pmap_provider *provider,
 			struct block_device *bdev);

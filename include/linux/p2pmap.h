@@ -106,8 +106,14 @@ struct p2pmap_importer_ops {
 			unsigned long npages, const struct p2pmap_page *pages);
 };
 
-/* p2pmap_mirror_fault() flags */
+/* p2pmap_mirror_fault() and p2pmap_vm_ops.device_map() flags */
 #define P2PMAP_FAULT_WRITE	BIT(0)	/* the device will write */
+/*
+ * device_map() only: report, change nothing. No flush, no allocation: a
+ * range with dirty page cache is refused with P2PMAP_REASON_DIRTY. Used by
+ * P2PMAP_IOC_CHECK ("p2pmap check").
+ */
+#define P2PMAP_MAP_PROBE	BIT(1)
 
 struct p2pmap_importer *p2pmap_importer_register(struct device *dev,
 						 const struct p2pmap_importer_ops *ops,
@@ -286,7 +292,9 @@ struct p2pmap_stage_req {
  *	call.
  * @done: called exactly once, in process context (a workqueue or the
  *	caller's own context), when every range has finished; the batch and
- *	@reqs must stay valid until then.
+ *	@reqs must stay valid until then. A chunk may be revoked before
+ *	@done runs (a later range of the same batch, or a reset, evicted it):
+ *	the owner must then recognise it in @reqs, and must not use it.
  * @priv: the caller's cookie, for @done.
  * @pending: private to the provider.
  */

@@ -603,6 +603,37 @@ TEST_F(cmb, nowait_does_not_evict)
 		put(self->fd, st[i].slot);
 }
 
+/* A forgotten chunk is never found again nor written back; its writes count lost. */
+TEST_F(cmb, forget_drops_the_extent_and_its_writes)
+{
+	static char buf[4 * PAGE] __attribute__((aligned(4096)));
+	static char junk[4 * PAGE];
+	struct p2pmap_test_cmb_stage a, b;
+	int64_t sector = sector_of(5000 * PAGE, 4 * PAGE);
+	long long lost = cmb_stat("stats", "lost"), misses;
+
+	ASSERT_LE(0, sector);
+	ASSERT_EQ(0, stage(self->fd, sector, 4, STAGE_WRITE, &a));
+	fill(junk, ~SEED, 0, sizeof(junk));
+	ASSERT_EQ(0, cmb_io(self->fd, P2PMAP_TEST_CMB_WRITE, a.slot,
+			    P2PMAP_TEST_CMB_CPU, 0, junk, sizeof(junk)));
+	ASSERT_EQ(0, ioctl(self->fd, P2PMAP_TEST_CMB_FORGET, &a.slot));
+	EXPECT_EQ(lost + 4 * (long long)PAGE, cmb_stat("stats", "lost"));
+	/* the same blocks are read again, into other pages, while a is held */
+	misses = cmb_stat("stats", "misses");
+	ASSERT_EQ(0, stage(self->fd, sector, 4, 0, &b));
+	EXPECT_EQ(misses + 1, cmb_stat("stats", "misses"));
+	EXPECT_NE(a.bus_addr, b.bus_addr);
+	EXPECT_EQ(0, check_slot(self->fd, b.slot, sector, 5000 * PAGE, 0, 4, SEED));
+	EXPECT_EQ(0, put(self->fd, a.slot));
+	EXPECT_EQ(0, put(self->fd, b.slot));
+	ASSERT_EQ(0, ioctl(self->fd, P2PMAP_TEST_CMB_SYNC));
+	/* nothing of a's writes reached the disk */
+	ASSERT_EQ(0, disk_read(sector, buf, sizeof(buf)));
+	fill(junk, SEED, 5000 * PAGE, sizeof(junk));
+	EXPECT_EQ(0, memcmp(buf, junk, sizeof(junk)));
+}
+
 static int write_sysfs(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY);

@@ -438,6 +438,30 @@ static long test_put(struct test_ctx *ctx, void __user *uarg)
 	return slot == ~0U ? -ENOENT : 0;
 }
 
+/* The blocks of a slot's chunk changed: forget it (the slot keeps it). */
+static long test_forget(struct test_ctx *ctx, void __user *uarg)
+{
+	struct p2pmap_chunk *chunk = NULL;
+	u32 slot;
+
+	if (get_user(slot, (u32 __user *)uarg))
+		return -EFAULT;
+	if (slot >= P2PMAP_TEST_CMB_SLOTS)
+		return -EINVAL;
+	/* io_sem held for reading keeps a revoke from putting it meanwhile */
+	down_read(&ctx->io_sem);
+	spin_lock(&ctx->lock);
+	if (ctx->slots[slot].state == P2PMAP_TEST_CMB_LIVE)
+		chunk = ctx->slots[slot].chunk;
+	spin_unlock(&ctx->lock);
+	if (chunk && chunk->provider->ops->forget)
+		chunk->provider->ops->forget(chunk);
+	up_read(&ctx->io_sem);
+	if (!chunk)
+		return -ENOENT;
+	return chunk->provider->ops->forget ? 0 : -EOPNOTSUPP;
+}
+
 static long test_status(struct test_ctx *ctx, void __user *uarg)
 {
 	struct p2pmap_test_cmb_status s;
@@ -577,6 +601,9 @@ static long test_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case P2PMAP_TEST_CMB_REACH:
 		ret = test_reach(ctx, uarg);
+		break;
+	case P2PMAP_TEST_CMB_FORGET:
+		ret = test_forget(ctx, uarg);
 		break;
 	case P2PMAP_TEST_CMB_CLOSE:
 		test_close(ctx);

@@ -120,5 +120,6 @@ struct p2pmap_test_cmb_reach {
 #define P2PMAP_TEST_CMB_SYNC	_IO(0xBA, 0x77)
 #define P2PMAP_TEST_CMB_REACH	_IOWR(0xBA, 0x78, struct p2pmap_test_cmb_reach)
 #define P2PMAP_TEST_CMB_CLOSE	_IO(0xBA, 0x79)
+#define P2PMAP_TEST_CMB_FORGET	_IOW(0xBA, 0x7a, __u32)
 
 #endif /* _P2PMAP_TEST_CMB_H */
