@@ -56,6 +56,8 @@ static long p2pmap_ioctl(struct file *file, unsigned int cmd,
 		return p2pmap_ioc_version(uarg);
 	case P2PMAP_IOC_STATS:
 		return p2pmap_ioc_stats(uarg);
+	case P2PMAP_IOC_CHECK:
+		return p2pmap_ioc_check(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -62,4 +62,7 @@ void p2pmap_stats_no_route(struct p2pmap_importer *importer,
 			   struct p2pmap_provider *provider, const char *why);
 long p2pmap_ioc_stats(void __user *uarg);
 
+/* check.c */
+long p2pmap_ioc_check(void __user *uarg);
+
 #endif /* _P2PMAP_INTERNAL_H */

@@ -192,4 +192,64 @@ struct p2pmap_stats {
 
 #define P2PMAP_IOC_STATS	_IOWR(P2PMAP_IOCTL_MAGIC, 0x01, struct p2pmap_stats)
 
+/**
+ * struct p2pmap_check_extent - one range of a file, as a device would get it
+ * @offset: (out) byte offset in the file.
+ * @length: (out) length in bytes.
+ * @sector: (out) first 512-byte sector on the block device when the blocks
+ *	hold the data (@reason is NONE, NO_CMB or NO_ROUTE), else 0.
+ * @path: (out) enum p2pmap_path the device would get.
+ * @reason: (out) enum p2pmap_reason: why not P2P (NONE when P2P).
+ */
+struct p2pmap_check_extent {
+	__u64 offset;
+	__u64 length;
+	__u64 sector;
+	__u32 path;
+	__u32 reason;
+};
+
+/* p2pmap_check.flags */
+#define P2PMAP_CHECK_DEVICE	(1U << 0)	/* @device names the importing PCI function */
+
+/**
+ * struct p2pmap_check - P2PMAP_IOC_CHECK: which path each range of a file
+ * would take, and why; changes nothing (no staging, no flushing)
+ * @size: (in) sizeof(struct p2pmap_check).
+ * @flags: (in) P2PMAP_CHECK_* flags; others must be 0.
+ * @fd: (in) an open file descriptor of the file.
+ * @device: (in) with P2PMAP_CHECK_DEVICE, the PCI function that would read:
+ *	domain << 16 | bus << 8 | devfn. Without it no route is checked, and
+ *	ranges a provider serves are reported as P2P if a device can reach it.
+ * @offset: (in) first byte; rounded down to a page.
+ * @length: (in) number of bytes; rounded up to a page; not 0.
+ * @extents: (in) user pointer to an array of struct p2pmap_check_extent.
+ * @nr_extents: (in) the array's capacity; (out) entries filled.
+ * @__pad: (in) must be 0.
+ * @next_offset: (out) where the answer stops: offset + length, or the
+ *	first byte not described when the array was full or EOF came first.
+ * @provider: (out) NUL-terminated name of the provider serving the file's
+ *	block device ("nvme0"), or empty.
+ * @why: (out) NUL-terminated human-readable reason when there is no P2P
+ *	route from @device, or why the file system cannot be used; else empty.
+ * @reserved: (in) must be 0.
+ */
+struct p2pmap_check {
+	__u32 size;
+	__u32 flags;
+	__u32 fd;
+	__u32 device;
+	__u64 offset;
+	__u64 length;
+	__u64 extents;
+	__u32 nr_extents;
+	__u32 __pad;
+	__u64 next_offset;
+	__u8 provider[32];
+	__u8 why[128];
+	__u64 reserved[4];
+};
+
+#define P2PMAP_IOC_CHECK	_IOWR(P2PMAP_IOCTL_MAGIC, 0x02, struct p2pmap_check)
+
 #endif /* _UAPI_LINUX_P2PMAP_H */
