@@ -87,7 +87,7 @@ check-debug: setup
 	@scripts/debug-kernel --build
 	@kdir=$$(scripts/debug-kernel --print-kdir) && \
 		$(MAKE) --no-print-directory KDIR="$$kdir" all
-	@tests/run-all --kernel debug
+	@tests/run-all --kernel debug --no-host
 
 # checkpatch --strict, kernel-doc of exports, W=1, the uapi header alone
 checkpatch: setup conftest
