@@ -226,6 +226,7 @@ static int nvme_cmb_backend_map(struct nvme_cmb *cmb, u64 offset, u64 size,
 	cmb->bus = pci_p2pmem_virt_to_bus(pdev, mem);
 	cmb->phys = page_to_phys(virt_to_page(mem));
 	cmb->first_page = virt_to_page(mem);
+	cmb->linear_map = "uncached (P2PDMA pgmap)";
 	/* nvme-pci owns CMBMSC; watch for resets against its value. */
 	cmb->cmbmsc = readq(cmb->regs + NVME_REG_CMBMSC);
 	return 0;
@@ -261,6 +262,7 @@ static bool nvme_cmb_linear_map_uncached(struct nvme_cmb *cmb, char *why,
 		cache = pte_flags(*pte) & _PAGE_CACHE_MASK;
 		if (level != PG_LEVEL_4K)	/* PAT bit moves in large pages */
 			cache = pte_flags(*pte) & (_PAGE_PWT | _PAGE_PCD);
+		cmb->linear_map = cache == uc ? "uncached (UC)" : "uncached (UC-)";
 		if (cache != uc_minus && cache != uc) {
 			snprintf(why, len,
 				 "linear mapping of the CMB is cacheable (pte flags 0x%llx)",

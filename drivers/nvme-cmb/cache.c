@@ -762,7 +762,7 @@ static int nvme_cmb_check_req(struct nvme_cmb *cmb,
  */
 static void nvme_cmb_stage_one(struct nvme_cmb *cmb,
 			       struct p2pmap_stage_batch *batch,
-			       struct p2pmap_stage_req *req)
+			       struct p2pmap_stage_req *req, bool *alive)
 {
 	const bool writable = batch->flags & P2PMAP_STAGE_WRITE;
 	struct nvme_cmb_extent *ext, *newext = NULL;
@@ -804,10 +804,14 @@ retry:
 		ret = cmb->state == NVME_CMB_GOING ? -ENODEV : -EIO;
 		goto out_unlock;
 	}
-	if (!nvme_cmb_backend_alive(cmb)) {
-		queue_work(nvme_cmb_wq, &cmb->reset_work);
-		ret = -EIO;
-		goto out_unlock;
+	if (!*alive) {
+		/* once per batch: a reset after this is caught at completion */
+		*alive = nvme_cmb_backend_alive(cmb);
+		if (!*alive) {
+			queue_work(nvme_cmb_wq, &cmb->reset_work);
+			ret = -EIO;
+			goto out_unlock;
+		}
 	}
 
 	/* a hit, or overlapping extents to evict (or to refuse) */
@@ -975,6 +979,7 @@ int nvme_cmb_stage_batch(struct p2pmap_provider *provider,
 			 struct p2pmap_stage_batch *batch)
 {
 	struct nvme_cmb *cmb = to_nvme_cmb(provider);
+	bool alive = false;
 	unsigned int i;
 
 	might_sleep();
@@ -985,7 +990,7 @@ int nvme_cmb_stage_batch(struct p2pmap_provider *provider,
 
 	atomic_set(&batch->pending, 1);	/* ours, while staging */
 	for (i = 0; i < batch->nr_reqs; i++)
-		nvme_cmb_stage_one(cmb, batch, &batch->reqs[i]);
+		nvme_cmb_stage_one(cmb, batch, &batch->reqs[i], &alive);
 	nvme_cmb_batch_put(batch);
 	return 0;
 }

@@ -83,6 +83,7 @@ static int nvme_cmb_info_show(struct seq_file *m, void *v)
 	seq_printf(m, "bar: %d\n", cmb->bar);
 	seq_printf(m, "bus_addr: 0x%llx\n", cmb->bus);
 	seq_printf(m, "size: %llu\n", cmb->size);
+	seq_printf(m, "linear_map: %s\n", cmb->linear_map);
 	seq_printf(m, "in_use: %llu\n", (u64)cmb->used_pages << PAGE_SHIFT);
 	seq_printf(m, "generation: %u\n", cmb->gen);
 	seq_printf(m, "inflight: %d\n", atomic_read(&cmb->inflight));

@@ -82,6 +82,7 @@ struct nvme_cmb_stats {
  * @size: bytes used; a multiple of PAGE_SIZE.
  * @npages: @size in pages.
  * @kaddr: the CPU mapping of the CMB (uncached).
+ * @linear_map: how the pages' linear mapping was found to be cached.
  * @pgmap: compat backend: our ZONE_DEVICE pagemap over the CMB.
  * @p2pmem: p2pdma backend: the memory taken from nvme's P2PDMA pool.
  * @first_page: struct page of the CMB's first page.
@@ -114,6 +115,7 @@ struct nvme_cmb {
 	u64 size;
 	unsigned long npages;
 	void *kaddr;
+	const char *linear_map;
 	struct dev_pagemap pgmap;
 	void *p2pmem;
 	struct page *first_page;

@@ -9,12 +9,14 @@
  */
 #define pr_fmt(fmt) "p2pmap_test_cmb: " fmt
 
+#include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/io.h>
+#include <linux/ktime.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -538,6 +540,84 @@ static long test_reach(struct test_ctx *ctx, void __user *uarg)
 	return 0;
 }
 
+struct test_bioloop {
+	atomic_t inflight;
+	atomic64_t errors;
+	wait_queue_head_t wq;
+};
+
+static void test_bioloop_end_io(struct bio *bio)
+{
+	struct test_bioloop *loop = bio->bi_private;
+
+	if (bio->bi_status)
+		atomic64_inc(&loop->errors);
+	bio_put(bio);
+	atomic_dec(&loop->inflight);
+	wake_up(&loop->wq);
+}
+
+/* The baseline of the benchmark: bios straight into CMB pages, no engine. */
+static long test_bioloop(struct test_ctx *ctx, void __user *uarg)
+{
+	struct p2pmap_test_cmb_bioloop b;
+	struct test_bioloop loop;
+	struct p2pmap_chunk *chunk;
+	u64 done, chunk_bytes, pos;
+	unsigned int i, n;
+	struct bio *bio;
+	ktime_t start;
+	long ret = 0;
+
+	if (copy_from_user(&b, uarg, sizeof(b)))
+		return -EFAULT;
+	if (b.slot >= P2PMAP_TEST_CMB_SLOTS || !b.depth || b.depth > 256 ||
+	    !b.bio_bytes || b.bio_bytes % PAGE_SIZE ||
+	    b.bio_bytes > BIO_MAX_VECS * PAGE_SIZE)
+		return -EINVAL;
+	atomic_set(&loop.inflight, 0);
+	atomic64_set(&loop.errors, 0);
+	init_waitqueue_head(&loop.wq);
+
+	down_read(&ctx->io_sem);
+	spin_lock(&ctx->lock);
+	chunk = ctx->slots[b.slot].state == P2PMAP_TEST_CMB_LIVE ?
+		ctx->slots[b.slot].chunk : NULL;
+	spin_unlock(&ctx->lock);
+	if (!chunk) {
+		ret = -ENOENT;
+		goto out_up;
+	}
+	chunk_bytes = (u64)chunk->nr_pages << PAGE_SHIFT;
+	if (chunk_bytes % b.bio_bytes) {
+		ret = -EINVAL;
+		goto out_up;
+	}
+	start = ktime_get();
+	for (done = 0; done < b.total_bytes; done += b.bio_bytes) {
+		wait_event(loop.wq, atomic_read(&loop.inflight) < b.depth);
+		pos = done % chunk_bytes;
+		n = b.bio_bytes >> PAGE_SHIFT;
+		bio = bio_alloc(ctx->bdev, n, REQ_OP_READ, GFP_KERNEL);
+		bio->bi_iter.bi_sector = chunk->sector + (pos >> SECTOR_SHIFT);
+		bio->bi_end_io = test_bioloop_end_io;
+		bio->bi_private = &loop;
+		for (i = 0; i < n; i++)
+			bio_add_page(bio, chunk->pages[(pos >> PAGE_SHIFT) + i],
+				     PAGE_SIZE, 0);
+		atomic_inc(&loop.inflight);
+		submit_bio(bio);
+	}
+	wait_event(loop.wq, !atomic_read(&loop.inflight));
+	b.ns = ktime_to_ns(ktime_sub(ktime_get(), start));
+	b.errors = atomic64_read(&loop.errors);
+out_up:
+	up_read(&ctx->io_sem);
+	if (!ret && copy_to_user(uarg, &b, sizeof(b)))
+		ret = -EFAULT;
+	return ret;
+}
+
 /* Put every chunk and close the device. */
 static void test_close(struct test_ctx *ctx)
 {
@@ -604,6 +684,9 @@ static long test_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case P2PMAP_TEST_CMB_FORGET:
 		ret = test_forget(ctx, uarg);
+		break;
+	case P2PMAP_TEST_CMB_BIOLOOP:
+		ret = test_bioloop(ctx, uarg);
 		break;
 	case P2PMAP_TEST_CMB_CLOSE:
 		test_close(ctx);

@@ -110,6 +110,25 @@ struct p2pmap_test_cmb_reach {
 	char why[128];
 };
 
+/**
+ * struct p2pmap_test_cmb_bioloop - BIOLOOP: a bare bio loop into a slot's pages
+ * @slot: (in) a live slot; its own sectors are read again into its pages,
+ *	so that the cached data stays what the disk holds.
+ * @depth: (in) bios in flight, 1 to 256.
+ * @bio_bytes: (in) bytes per bio, a multiple of 4096 dividing the chunk.
+ * @total_bytes: (in) bytes to read in all.
+ * @ns: (out) elapsed nanoseconds.
+ * @errors: (out) bios that failed.
+ */
+struct p2pmap_test_cmb_bioloop {
+	__u32 slot;
+	__u32 depth;
+	__u64 bio_bytes;
+	__u64 total_bytes;
+	__u64 ns;
+	__u64 errors;
+};
+
 #define P2PMAP_TEST_CMB_OPEN	_IOWR(0xBA, 0x70, struct p2pmap_test_cmb_open)
 #define P2PMAP_TEST_CMB_STAGE	_IOWR(0xBA, 0x71, struct p2pmap_test_cmb_stage)
 #define P2PMAP_TEST_CMB_BATCH	_IOW(0xBA, 0x72, struct p2pmap_test_cmb_batch)
@@ -121,5 +140,6 @@ struct p2pmap_test_cmb_reach {
 #define P2PMAP_TEST_CMB_REACH	_IOWR(0xBA, 0x78, struct p2pmap_test_cmb_reach)
 #define P2PMAP_TEST_CMB_CLOSE	_IO(0xBA, 0x79)
 #define P2PMAP_TEST_CMB_FORGET	_IOW(0xBA, 0x7a, __u32)
+#define P2PMAP_TEST_CMB_BIOLOOP	_IOWR(0xBA, 0x7b, struct p2pmap_test_cmb_bioloop)
 
 #endif /* _P2PMAP_TEST_CMB_H */
