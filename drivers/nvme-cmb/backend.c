@@ -161,12 +161,6 @@ static u64 nvme_cmb_geometry(struct nvme_cmb *cmb, u32 *cmbsz_out,
 	return size;
 }
 
-/* CMBMSC value that enables the CMB at its bus address. */
-static u64 nvme_cmb_msc(struct nvme_cmb *cmb)
-{
-	return NVME_CMBMSC_CRE | NVME_CMBMSC_CMSE | cmb->bus;
-}
-
 /**
  * nvme_cmb_backend_alive() - is the CMB still enabled as we enabled it?
  * @cmb: the CMB.
@@ -239,6 +233,12 @@ static void nvme_cmb_backend_unmap(struct nvme_cmb *cmb)
 }
 
 #else /* !P2PMAP_HAVE_PCI_P2PDMA(): the compat backend */
+
+/* CMBMSC value that enables the CMB at its bus address. */
+static u64 nvme_cmb_msc(struct nvme_cmb *cmb)
+{
+	return NVME_CMBMSC_CRE | NVME_CMBMSC_CMSE | cmb->bus;
+}
 
 #ifdef CONFIG_X86
 /* Is every page of the CMB's linear mapping uncached? */
@@ -390,8 +390,8 @@ int nvme_cmb_backend_probe(struct nvme_cmb *cmb, char *why, size_t len)
 	}
 	if (P2PMAP_HAVE_PCI_P2PDMA() && pci_has_p2pmem(pdev)) {
 		/* nvme-pci set up the CMB; do not touch its registers. */
-		size = pci_resource_len(pdev, NVME_CMB_BIR(readl(cmb->regs +
-								 NVME_REG_CMBLOC)));
+		cmb->bar = NVME_CMB_BIR(readl(cmb->regs + NVME_REG_CMBLOC));
+		size = pci_resource_len(pdev, cmb->bar);
 	} else {
 		size = nvme_cmb_geometry(cmb, &cmbsz, &offset, why, len);
 		if (!size) {

@@ -29,13 +29,14 @@
 
 #define DISK		"/dev/nvme0n1"
 #define DEVNODE		"/dev/p2pmap_test_cmb"
-#define DATA_FILE	"/mnt/nvme_cmb.data"
+#define DATA_FILE	"nvme_cmb.data"	/* in the test's directory on /mnt */
 #define DATA_SIZE	(112ULL << 20)	/* more than the 64 MiB CMB */
 #define PAGE		4096ULL
 #define STAGE_WRITE	1U	/* P2PMAP_STAGE_WRITE */
 #define STAGE_NOWAIT	2U	/* P2PMAP_STAGE_NOWAIT */
 #define REVOKE_EVICT	3	/* enum p2pmap_revoke_cause */
 #define REVOKE_GONE	4
+#define REVOKE_COHERENCY	7
 #define SEED		0x5eedcafe12345678ULL
 
 struct map {
@@ -609,6 +610,7 @@ TEST_F(cmb, forget_drops_the_extent_and_its_writes)
 	static char buf[4 * PAGE] __attribute__((aligned(4096)));
 	static char junk[4 * PAGE];
 	struct p2pmap_test_cmb_stage a, b;
+	struct p2pmap_test_cmb_status s;
 	int64_t sector = sector_of(5000 * PAGE, 4 * PAGE);
 	long long lost = cmb_stat("stats", "lost"), misses;
 
@@ -632,6 +634,19 @@ TEST_F(cmb, forget_drops_the_extent_and_its_writes)
 	ASSERT_EQ(0, disk_read(sector, buf, sizeof(buf)));
 	fill(junk, SEED, 5000 * PAGE, sizeof(junk));
 	EXPECT_EQ(0, memcmp(buf, junk, sizeof(junk)));
+
+	/* another holder of the same extent is revoked for coherency */
+	ASSERT_EQ(0, stage(self->fd, sector, 4, 0, &a));
+	ASSERT_EQ(0, stage(self->fd, sector + 8, 2, 0, &b));
+	EXPECT_EQ(a.bus_addr + PAGE, b.bus_addr);
+	ASSERT_EQ(0, ioctl(self->fd, P2PMAP_TEST_CMB_FORGET, &b.slot));
+	ASSERT_EQ(0, status(self->fd, a.slot, &s));
+	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
+	EXPECT_EQ((__u32)REVOKE_COHERENCY, s.slot_cause);
+	ASSERT_EQ(0, status(self->fd, b.slot, &s));
+	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_LIVE, s.slot_state);
+	EXPECT_EQ(0, put(self->fd, a.slot));
+	EXPECT_EQ(0, put(self->fd, b.slot));
 }
 
 static int write_sysfs(const char *path, const char *val)

@@ -44,6 +44,8 @@ struct test_slot {
 	struct p2pmap_chunk *chunk;	/* LIVE: the chunk */
 	u32 state;
 	u32 cause;
+	bool pinned;			/* a provider call on it is running */
+	struct p2pmap_chunk *put_later;	/* revoked while pinned */
 };
 
 struct test_early {
@@ -81,10 +83,16 @@ static void test_revoke(struct p2pmap_chunk *chunk, void *priv,
 			ctx->slots[i].cause = cause;
 			ctx->slots[i].chunk = NULL;
 			found = true;
+			if (ctx->slots[i].pinned) {	/* the pinner puts it */
+				ctx->slots[i].put_later = chunk;
+				found = false;
+				chunk = NULL;
+			}
 			break;
 		}
 	}
-	if (!found && !WARN_ON_ONCE(ctx->nr_early >= ARRAY_SIZE(ctx->early))) {
+	if (!found && chunk &&
+	    !WARN_ON_ONCE(ctx->nr_early >= ARRAY_SIZE(ctx->early))) {
 		/* staged by the ioctl in progress: put when it assigns slots */
 		ctx->early[ctx->nr_early].chunk = chunk;
 		ctx->early[ctx->nr_early].cause = cause;
@@ -443,25 +451,37 @@ static long test_put(struct test_ctx *ctx, void __user *uarg)
 /* The blocks of a slot's chunk changed: forget it (the slot keeps it). */
 static long test_forget(struct test_ctx *ctx, void __user *uarg)
 {
-	struct p2pmap_chunk *chunk = NULL;
+	struct p2pmap_chunk *chunk = NULL, *put_later;
+	bool has_forget;
 	u32 slot;
 
 	if (get_user(slot, (u32 __user *)uarg))
 		return -EFAULT;
 	if (slot >= P2PMAP_TEST_CMB_SLOTS)
 		return -EINVAL;
-	/* io_sem held for reading keeps a revoke from putting it meanwhile */
-	down_read(&ctx->io_sem);
+	/*
+	 * Pinned, not io_sem: forget revokes the extent's other holders, which
+	 * may be slots of this file (test_revoke takes io_sem for writing).
+	 */
 	spin_lock(&ctx->lock);
-	if (ctx->slots[slot].state == P2PMAP_TEST_CMB_LIVE)
+	if (ctx->slots[slot].state == P2PMAP_TEST_CMB_LIVE) {
 		chunk = ctx->slots[slot].chunk;
+		ctx->slots[slot].pinned = true;
+	}
 	spin_unlock(&ctx->lock);
-	if (chunk && chunk->provider->ops->forget)
-		chunk->provider->ops->forget(chunk);
-	up_read(&ctx->io_sem);
 	if (!chunk)
 		return -ENOENT;
-	return chunk->provider->ops->forget ? 0 : -EOPNOTSUPP;
+	has_forget = chunk->provider->ops->forget;
+	if (has_forget)
+		chunk->provider->ops->forget(chunk);
+	spin_lock(&ctx->lock);
+	ctx->slots[slot].pinned = false;
+	put_later = ctx->slots[slot].put_later;
+	ctx->slots[slot].put_later = NULL;
+	spin_unlock(&ctx->lock);
+	if (put_later)
+		p2pmap_chunk_put(put_later);
+	return has_forget ? 0 : -EOPNOTSUPP;
 }
 
 static long test_status(struct test_ctx *ctx, void __user *uarg)
