@@ -12,12 +12,14 @@
  *  - the names of enum values are stable, lower-case identifiers (the
  *    uapi enumerator without its prefix), suitable as JSON keys.
  *
- * Symbols are versioned (node P2PMAP_0.1); the uapi header
+ * Symbols are versioned (node P2PMAP_0.1, and P2PMAP_0.2 for statistics,
+ * checks and PCI addresses); the uapi header
  * <linux/p2pmap.h> defines the structures and enums used here.
  */
 #ifndef _LIBP2PMAP_H
 #define _LIBP2PMAP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <linux/p2pmap.h>
@@ -44,6 +46,11 @@ extern "C" {
  *	libp2pmap function.
  * @P2PMAP_ERR_SYSTEM: any other failure of a system call or an allocation;
  *	the errno says which.
+ * @P2PMAP_ERR_UNSUPPORTED: the loaded module does not know the request (it
+ *	is older than libp2pmap).
+ * @P2PMAP_ERR_BAD_FILE: the file cannot be checked: not a regular file, or
+ *	not open for reading.
+ * @P2PMAP_ERR_NO_PCI_DEVICE: no PCI function has the address given.
  * @P2PMAP_ERR_COUNT: number of codes; not a code.
  *
  * New codes are only ever appended.
@@ -57,6 +64,9 @@ enum p2pmap_errcode {
 	P2PMAP_ERR_PERMISSION		= 5,
 	P2PMAP_ERR_INVALID_ARGUMENT	= 6,
 	P2PMAP_ERR_SYSTEM		= 7,
+	P2PMAP_ERR_UNSUPPORTED		= 8,
+	P2PMAP_ERR_BAD_FILE		= 9,
+	P2PMAP_ERR_NO_PCI_DEVICE	= 10,
 	P2PMAP_ERR_COUNT
 };
 
@@ -196,6 +206,155 @@ const char *p2pmap_path_name(int path);
  * one known bit.
  */
 const char *p2pmap_feature_name(uint64_t feature);
+
+/**
+ * p2pmap_reason_description() - what a fallback reason means, for people
+ * @reason: an enum p2pmap_reason value.
+ *
+ * Return: one sentence without a final period ("a hole in the file: there
+ * are no blocks to read"), or NULL for a value that is not a reason.
+ */
+const char *p2pmap_reason_description(int reason);
+
+/**
+ * p2pmap_get_stats() - read the framework's counters
+ * @handle: an open handle.
+ * @stats: (out) the module's totals (see struct p2pmap_stats); unchanged on
+ *	failure.
+ * @err: (out, may be NULL) the reason of a failure.
+ *
+ * One P2PMAP_IOC_STATS ioctl: the totals since the module was loaded, and
+ * the importers and mirrors alive now. Per-importer and per-provider
+ * counters are in debugfs, not here: debugfs is not an ABI.
+ *
+ * Return: 0, or a negative errno: -EINVAL with P2PMAP_ERR_INVALID_ARGUMENT
+ * for a NULL argument, -ENOTTY with P2PMAP_ERR_UNSUPPORTED when the module
+ * has no statistics, -EINVAL with P2PMAP_ERR_ABI when it refuses the
+ * request, P2PMAP_ERR_SYSTEM for any other failure.
+ */
+int p2pmap_get_stats(struct p2pmap *handle, struct p2pmap_stats *stats,
+		     struct p2pmap_error *err);
+
+/**
+ * struct p2pmap_check_args - what p2pmap_check_file() is asked
+ * @args_size: (in) sizeof(struct p2pmap_check_args) as the caller knows it,
+ *	so that the structure can grow; a size libp2pmap does not know is
+ *	refused.
+ * @flags: (in) P2PMAP_CHECK_DEVICE when @device names the importing PCI
+ *	function; no other bit.
+ * @fd: (in) an open file descriptor of a regular file, open for reading.
+ * @device: (in) with P2PMAP_CHECK_DEVICE: the PCI function that would read,
+ *	domain << 16 | bus << 8 | devfn (see p2pmap_pci_parse()).
+ * @offset: (in) first byte; the kernel rounds it down to a page.
+ * @length: (in) number of bytes, rounded up to a page; 0 means up to the
+ *	end of the file.
+ */
+struct p2pmap_check_args {
+	uint32_t args_size;
+	uint32_t flags;
+	int32_t fd;
+	uint32_t device;
+	uint64_t offset;
+	uint64_t length;
+};
+
+/* Sizes of struct p2pmap_check_result's strings, terminating NUL included. */
+#define P2PMAP_CHECK_PROVIDER_SIZE	32
+#define P2PMAP_CHECK_WHY_SIZE		128
+
+/**
+ * struct p2pmap_check_result - the kernel's answer to p2pmap_check_file()
+ * @offset: the first byte described: the request's offset rounded down to
+ *	a page.
+ * @end: the end of what is described: the request's end rounded up to a
+ *	page, or the end of the file (rounded up to a page) when it comes first.
+ *	@offset when the range lies beyond the end of the file.
+ * @file_size: the file's size when it was checked.
+ * @provider: the provider serving the file's blocks ("nvme0"), or "" when
+ *	no range reached one.
+ * @why: the kernel's explanation when there is no P2P route from the device
+ *	asked about, or when the file system cannot be used ("file system xfs
+ *	has no p2pmap hooks (is p2pmap_fs loaded?)"); else "".
+ * @nr_extents: entries in @extents.
+ * @extents: the ranges from @offset to @end in order, each with the path a
+ *	device would get and the reason (adjacent ranges with the same answer
+ *	are merged).
+ *
+ * Allocated by p2pmap_check_file(), released with p2pmap_check_result_free().
+ */
+struct p2pmap_check_result {
+	uint64_t offset;
+	uint64_t end;
+	uint64_t file_size;
+	char provider[P2PMAP_CHECK_PROVIDER_SIZE];
+	char why[P2PMAP_CHECK_WHY_SIZE];
+	size_t nr_extents;
+	struct p2pmap_check_extent *extents;
+};
+
+/**
+ * p2pmap_check_file() - which path each range of a file would take, and why
+ * @handle: an open handle.
+ * @args: the file, the range and optionally the importing PCI function.
+ * @result: (out) where to store the answer, to be released with
+ *	p2pmap_check_result_free(); unchanged on failure.
+ * @err: (out, may be NULL) the reason of a failure.
+ *
+ * Asks the kernel (P2PMAP_IOC_CHECK, as many times as the range needs) the
+ * same questions a device fault would, without changing anything: nothing
+ * is staged, flushed or allocated.
+ *
+ * Return: 0, with *@result set, or a negative errno: -EINVAL with
+ * P2PMAP_ERR_INVALID_ARGUMENT (NULL argument, unknown @args_size or flag,
+ * a range that overflows), -EBADF or -EINVAL with P2PMAP_ERR_BAD_FILE (@fd
+ * is not open for reading, or not a regular file), -ENODEV with
+ * P2PMAP_ERR_NO_PCI_DEVICE (no PCI function at @device), -ENOTTY with
+ * P2PMAP_ERR_UNSUPPORTED (the module has no check), -EINVAL with
+ * P2PMAP_ERR_ABI (the module refuses the request), P2PMAP_ERR_SYSTEM for
+ * any other failure (an I/O error of the file system, -ENOMEM).
+ */
+int p2pmap_check_file(struct p2pmap *handle,
+		      const struct p2pmap_check_args *args,
+		      struct p2pmap_check_result **result,
+		      struct p2pmap_error *err);
+
+/**
+ * p2pmap_check_result_free() - release an answer of p2pmap_check_file()
+ * @result: the answer, or NULL (nothing is done).
+ *
+ * Return: nothing.
+ */
+void p2pmap_check_result_free(struct p2pmap_check_result *result);
+
+/* Size of a PCI address string "DDDD:BB:DD.F", terminating NUL included. */
+#define P2PMAP_PCI_ADDR_SIZE	13
+
+/**
+ * p2pmap_pci_parse() - read a PCI function's address
+ * @text: "DDDD:BB:DD.F" or "BB:DD.F" (domain 0), hexadecimal, as lspci
+ *	and sysfs write them.
+ * @device: (out) domain << 16 | bus << 8 | devfn, as struct p2pmap_check
+ *	wants it; unchanged on failure.
+ * @err: (out, may be NULL) the reason of a failure.
+ *
+ * Only the syntax is checked, not whether the function exists.
+ *
+ * Return: 0, or -EINVAL with P2PMAP_ERR_INVALID_ARGUMENT and a message that
+ * says what is wrong with @text.
+ */
+int p2pmap_pci_parse(const char *text, uint32_t *device,
+		     struct p2pmap_error *err);
+
+/**
+ * p2pmap_pci_format() - write a PCI function's address
+ * @device: domain << 16 | bus << 8 | devfn.
+ * @buf: (out) at least P2PMAP_PCI_ADDR_SIZE bytes: "DDDD:BB:DD.F".
+ * @len: size of @buf.
+ *
+ * Return: 0, or -EINVAL when @buf is NULL or too small (@buf is then left
+ * as it was).
+ */
+int p2pmap_pci_format(uint32_t device, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

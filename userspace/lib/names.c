@@ -20,6 +20,9 @@ static const char * const p2pmap_errcode_names[] = {
 	[P2PMAP_ERR_PERMISSION]		= "permission",
 	[P2PMAP_ERR_INVALID_ARGUMENT]	= "invalid_argument",
 	[P2PMAP_ERR_SYSTEM]		= "system",
+	[P2PMAP_ERR_UNSUPPORTED]	= "unsupported",
+	[P2PMAP_ERR_BAD_FILE]		= "bad_file",
+	[P2PMAP_ERR_NO_PCI_DEVICE]	= "no_pci_device",
 };
 
 static const char * const p2pmap_reason_names[] = {
@@ -39,6 +42,26 @@ static const char * const p2pmap_reason_names[] = {
 	[P2PMAP_REASON_NOT_ALIGNED]	= "not_aligned",
 	[P2PMAP_REASON_ERROR]		= "error",
 	[P2PMAP_REASON_WRITE]		= "write",
+};
+
+/* What each reason means to someone asking "why is this slow". */
+static const char * const p2pmap_reason_descriptions[] = {
+	[P2PMAP_REASON_NONE]		= "served peer to peer from the CMB",
+	[P2PMAP_REASON_HOLE]		= "a hole in the file: there are no blocks to read",
+	[P2PMAP_REASON_UNWRITTEN]	= "preallocated but never written: the data are zeros, not the blocks",
+	[P2PMAP_REASON_DIRTY]		= "the newest data are in memory (dirty page cache or delayed allocation), not on the blocks",
+	[P2PMAP_REASON_SHARED]		= "the blocks are shared with another file (reflink)",
+	[P2PMAP_REASON_PRIVATE]		= "a MAP_PRIVATE mapping, whose pages may differ from the file",
+	[P2PMAP_REASON_INLINE]		= "the data are stored inline in the inode",
+	[P2PMAP_REASON_ENCRYPTED]	= "an encrypted, verity or DAX file",
+	[P2PMAP_REASON_UNSUPPORTED_FS]	= "the file system has no p2pmap hooks",
+	[P2PMAP_REASON_NO_CMB]		= "the block device has no P2P memory provider (no usable CMB)",
+	[P2PMAP_REASON_NO_ROUTE]	= "the device cannot reach the CMB peer to peer",
+	[P2PMAP_REASON_CMB_EXHAUSTED]	= "the CMB is full of data devices hold",
+	[P2PMAP_REASON_ANONYMOUS]	= "anonymous memory, not a file",
+	[P2PMAP_REASON_NOT_ALIGNED]	= "the blocks are not page-aligned on the device",
+	[P2PMAP_REASON_ERROR]		= "an I/O or allocation error while staging",
+	[P2PMAP_REASON_WRITE]		= "device writes go through the page cache (P2P writes are not enabled for the file)",
 };
 
 static const char * const p2pmap_revoke_cause_names[] = {
@@ -87,6 +110,12 @@ P2PMAP_EXPORT const char *p2pmap_reason_name(int reason)
 {
 	return p2pmap_table_name(p2pmap_reason_names,
 				 ARRAY_SIZE(p2pmap_reason_names), reason);
+}
+
+P2PMAP_EXPORT const char *p2pmap_reason_description(int reason)
+{
+	return p2pmap_table_name(p2pmap_reason_descriptions,
+				 ARRAY_SIZE(p2pmap_reason_descriptions), reason);
 }
 
 P2PMAP_EXPORT const char *p2pmap_revoke_cause_name(int cause)
