@@ -108,15 +108,9 @@ void nvme_cmb_cache_destroy(struct nvme_cmb *cmb)
 bool nvme_cmb_owns_bdev(struct p2pmap_provider *provider,
 			struct block_device *bdev)
 {
-	struct nvme_cmb *cmb = to_nvme_cmb(provider);
-	struct device *dev;
-
 	if (!bdev || !bdev->bd_disk)
 		return false;
-	for (dev = disk_to_dev(bdev->bd_disk)->parent; dev; dev = dev->parent)
-		if (dev == &cmb->pdev->dev)
-			return true;
-	return false;
+	return nvme_cmb_owns_disk(to_nvme_cmb(provider), bdev->bd_disk);
 }
 
 static void nvme_cmb_ext_index_locked(struct nvme_cmb_extent *ext)
@@ -129,7 +123,13 @@ static void nvme_cmb_ext_index_locked(struct nvme_cmb_extent *ext)
 	ext->indexed = true;
 }
 
-static void nvme_cmb_ext_unindex_locked(struct nvme_cmb_extent *ext)
+/**
+ * nvme_cmb_ext_unindex_locked() - no new request finds @ext any more
+ * @ext: the extent.
+ *
+ * Context: cmb lock held.
+ */
+void nvme_cmb_ext_unindex_locked(struct nvme_cmb_extent *ext)
 {
 	struct nvme_cmb *cmb = ext->cmb;
 
@@ -150,6 +150,7 @@ static void nvme_cmb_ext_unlink_locked(struct nvme_cmb_extent *ext)
 	bitmap_clear(cmb->bitmap, ext->first, ext->nr_pages);
 	cmb->used_pages -= ext->nr_pages;
 	list_del_init(&ext->all_node);
+	atomic_dec(&cmb->nr_extents);
 	wake_up_all(&cmb->wq);
 }
 
@@ -209,7 +210,12 @@ static void nvme_cmb_finish(struct nvme_cmb *cmb, struct list_head *wb,
 	if (!list_empty(wb)) {
 		mutex_lock(&cmb->lock);
 		alive = nvme_cmb_backend_alive(cmb);
-		list_for_each_entry(ext, wb, lru_node) {
+		list_for_each_entry_safe(ext, tmp, wb, lru_node) {
+			if (ext->lost) {	/* written behind us meanwhile */
+				nvme_cmb_ext_unlink_locked(ext);
+				list_move_tail(&ext->lru_node, dead);
+				continue;
+			}
 			if (!alive)
 				ext->wb_error = -EIO;
 			ext->io_busy = alive;
@@ -252,6 +258,8 @@ static void nvme_cmb_finish(struct nvme_cmb *cmb, struct list_head *wb,
 	}
 	list_for_each_entry_safe(ext, tmp, dead, lru_node)
 		nvme_cmb_ext_free_mem(ext);
+	INIT_LIST_HEAD(wb);	/* the lists may be used again */
+	INIT_LIST_HEAD(dead);
 }
 
 static void nvme_cmb_handle_release(struct kref *ref)
@@ -259,9 +267,15 @@ static void nvme_cmb_handle_release(struct kref *ref)
 	kfree(container_of(ref, struct nvme_cmb_handle, ref));
 }
 
-/* Queue a revoke of every handle of @ext handed to its owner. */
-static void nvme_cmb_revoke_locked(struct nvme_cmb_extent *ext,
-				   struct list_head *revokes)
+/**
+ * nvme_cmb_revoke_locked() - queue a revoke of @ext's handed-out handles
+ * @ext: the extent.
+ * @revokes: the list to run with nvme_cmb_run_revokes() after unlocking.
+ *
+ * Context: cmb lock held.
+ */
+void nvme_cmb_revoke_locked(struct nvme_cmb_extent *ext,
+			    struct list_head *revokes)
 {
 	struct nvme_cmb_handle *h;
 
@@ -296,6 +310,24 @@ static void nvme_cmb_run_revokes(struct nvme_cmb *cmb,
 		mutex_unlock(&cmb->lock);
 		kref_put(&h->ref, nvme_cmb_handle_release);
 	}
+}
+
+/**
+ * nvme_cmb_finish_revokes() - after unlocking: revoke, write back, free
+ * @cmb: the CMB.
+ * @revokes: handles queued by nvme_cmb_revoke_locked().
+ * @cause: the cause the owners are told.
+ * @wb: extents to write back, then free.
+ * @dead: extents to free.
+ *
+ * Context: process context, without the cmb lock.
+ */
+void nvme_cmb_finish_revokes(struct nvme_cmb *cmb, struct list_head *revokes,
+			     enum p2pmap_revoke_cause cause,
+			     struct list_head *wb, struct list_head *dead)
+{
+	nvme_cmb_run_revokes(cmb, revokes, cause);
+	nvme_cmb_finish(cmb, wb, dead);
 }
 
 /* Detach @h from its extent (cmb lock). */
@@ -355,11 +387,16 @@ void nvme_cmb_put(struct p2pmap_chunk *chunk)
 	kref_put(&h->ref, nvme_cmb_handle_release);	/* the owner's */
 }
 
-/*
- * The pages [lo, hi) of dirty data and of writers still holding @ext:
- * what a loss takes. Returns bytes (cmb lock).
+/**
+ * nvme_cmb_ext_lose_locked() - @ext's device-written data will never be
+ *	written back
+ * @ext: the extent.
+ *
+ * Context: cmb lock held.
+ * Return: the bytes lost: the dirty range, widened by the ranges of
+ * writers still holding @ext.
  */
-static u64 nvme_cmb_ext_lose_locked(struct nvme_cmb_extent *ext)
+u64 nvme_cmb_ext_lose_locked(struct nvme_cmb_extent *ext)
 {
 	struct nvme_cmb_handle *h;
 	u64 lost = 0;
@@ -772,6 +809,7 @@ static void nvme_cmb_stage_one(struct nvme_cmb *cmb,
 	sector_t abs, last;
 	bool conflict, submit = false, evicted;
 	LIST_HEAD(revokes);
+	LIST_HEAD(stale);
 	LIST_HEAD(dead);
 	LIST_HEAD(wb);
 	long first;
@@ -804,6 +842,9 @@ retry:
 		ret = cmb->state == NVME_CMB_GOING ? -ENODEV : -EIO;
 		goto out_unlock;
 	}
+	/* writes behind the cache first: no hit on stale blocks */
+	nvme_cmb_apply_invals_locked(cmb, &stale, &wb, &dead);
+
 	if (!*alive) {
 		/* once per batch: a reset after this is caught at completion */
 		*alive = nvme_cmb_backend_alive(cmb);
@@ -887,6 +928,8 @@ retry:
 
 			/* revoked owners have not put their chunks yet */
 			mutex_unlock(&cmb->lock);
+			nvme_cmb_run_revokes(cmb, &stale, P2PMAP_REVOKE_COHERENCY);
+			INIT_LIST_HEAD(&stale);
 			nvme_cmb_finish(cmb, &wb, &dead);
 			wait_event_timeout(cmb->wq,
 					   READ_ONCE(cmb->used_pages) < used,
@@ -915,6 +958,7 @@ retry:
 	INIT_LIST_HEAD(&ext->lru_node);
 	INIT_WORK(&ext->done_work, nvme_cmb_io_done);
 	list_add_tail(&ext->all_node, &cmb->extents);
+	atomic_inc(&cmb->nr_extents);
 	nvme_cmb_ext_index_locked(ext);
 	ext->io_busy = true;
 	atomic_inc(&cmb->inflight);
@@ -928,6 +972,7 @@ retry:
 
 out_done:
 	mutex_unlock(&cmb->lock);
+	nvme_cmb_run_revokes(cmb, &stale, P2PMAP_REVOKE_COHERENCY);
 	nvme_cmb_run_revokes(cmb, &revokes, P2PMAP_REVOKE_EVICT);
 	nvme_cmb_finish(cmb, &wb, &dead);
 	if (submit)
@@ -940,15 +985,16 @@ out_done:
 
 out_finish_retry:
 	mutex_unlock(&cmb->lock);
+	nvme_cmb_run_revokes(cmb, &stale, P2PMAP_REVOKE_COHERENCY);
 	nvme_cmb_run_revokes(cmb, &revokes, P2PMAP_REVOKE_EVICT);
 	nvme_cmb_finish(cmb, &wb, &dead);
+	INIT_LIST_HEAD(&stale);
 	INIT_LIST_HEAD(&revokes);
-	INIT_LIST_HEAD(&wb);
-	INIT_LIST_HEAD(&dead);
 	goto retry;
 
 out_unlock:
 	mutex_unlock(&cmb->lock);
+	nvme_cmb_run_revokes(cmb, &stale, P2PMAP_REVOKE_COHERENCY);
 	nvme_cmb_run_revokes(cmb, &revokes, P2PMAP_REVOKE_EVICT);
 	nvme_cmb_finish(cmb, &wb, &dead);
 out_free:
@@ -1057,6 +1103,7 @@ int nvme_cmb_sync(struct p2pmap_provider *provider, struct block_device *bdev)
 {
 	struct nvme_cmb *cmb = to_nvme_cmb(provider);
 	struct nvme_cmb_extent *ext, *tmp;
+	LIST_HEAD(stale);
 	LIST_HEAD(busy);
 	LIST_HEAD(dead);
 	LIST_HEAD(wb);
@@ -1068,6 +1115,8 @@ int nvme_cmb_sync(struct p2pmap_provider *provider, struct block_device *bdev)
 		mutex_unlock(&cmb->lock);
 		return -ENODEV;
 	}
+	/* never write back over blocks written behind the cache */
+	nvme_cmb_apply_invals_locked(cmb, &stale, &wb, &dead);
 	list_for_each_entry(ext, &cmb->extents, all_node) {
 		if (!ext->dirty || ext->lost || ext->freeing || ext->io_busy ||
 		    ext->syncing || ext->nr_writers ||
@@ -1083,6 +1132,8 @@ int nvme_cmb_sync(struct p2pmap_provider *provider, struct block_device *bdev)
 		list_add_tail(&ext->sync_node, &busy);
 	}
 	mutex_unlock(&cmb->lock);
+	nvme_cmb_finish_revokes(cmb, &stale, P2PMAP_REVOKE_COHERENCY, &wb,
+				&dead);
 
 	list_for_each_entry(ext, &busy, sync_node)
 		nvme_cmb_submit(ext, REQ_OP_WRITE, ext->io_lo, ext->io_hi);

@@ -109,6 +109,7 @@ static int nvme_cmb_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "errors: %lld\n", atomic64_read(&s->errors));
 	seq_printf(m, "revokes: %lld\n", atomic64_read(&s->revokes));
 	seq_printf(m, "resets: %lld\n", atomic64_read(&s->resets));
+	seq_printf(m, "invalidated: %lld\n", atomic64_read(&s->invalidated));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(nvme_cmb_stats);

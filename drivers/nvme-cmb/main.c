@@ -17,11 +17,13 @@
  */
 #define pr_fmt(fmt) "p2pmap-nvme-cmb: " fmt
 
+#include <linux/blkdev.h>
 #include <linux/device.h>
 #include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/rculist.h>
 #include <linux/slab.h>
 
 #include "nvme-cmb.h"
@@ -29,11 +31,12 @@
 struct workqueue_struct *nvme_cmb_wq;
 
 /*
- * nvme_cmb_list_lock protects nvme_cmb_list (the attached CMBs) and
- * serialises attaching. Taken inside a PCI device's device_lock.
+ * nvme_cmb_list_lock protects changes to nvme_cmb_list (the attached CMBs)
+ * and serialises attaching. Taken inside a PCI device's device_lock. The
+ * snoop probe reads the list under RCU.
  */
 static DEFINE_MUTEX(nvme_cmb_list_lock);
-static LIST_HEAD(nvme_cmb_list);
+LIST_HEAD(nvme_cmb_list);
 
 static void nvme_cmb_scan(struct work_struct *work);
 static DECLARE_DELAYED_WORK(nvme_cmb_scan_work, nvme_cmb_scan);
@@ -52,6 +55,29 @@ static bool nvme_cmb_is_nvme(struct pci_dev *pdev)
 {
 	return pdev->class == PCI_CLASS_STORAGE_EXPRESS && pdev->dev.driver &&
 	       !strcmp(pdev->dev.driver->name, "nvme");
+}
+
+/**
+ * nvme_cmb_owns_disk() - is @disk a namespace of this CMB's controller?
+ * @cmb: the CMB.
+ * @disk: a disk.
+ *
+ * A namespace disk of nvme-pci is a child of the controller's class device,
+ * itself a child of the PCI function. A native-multipath head disk is a
+ * child of the subsystem instead and is not served: its I/O may take
+ * another controller's path.
+ *
+ * Context: any context.
+ * Return: true when @disk descends from the controller's PCI function.
+ */
+bool nvme_cmb_owns_disk(struct nvme_cmb *cmb, struct gendisk *disk)
+{
+	struct device *dev;
+
+	for (dev = disk_to_dev(disk)->parent; dev; dev = dev->parent)
+		if (dev == &cmb->pdev->dev)
+			return true;
+	return false;
 }
 
 static int nvme_cmb_ctrl_name(struct device *dev, void *data)
@@ -97,6 +123,10 @@ static void nvme_cmb_attach_locked(struct pci_dev *pdev)
 	INIT_DELAYED_WORK(&cmb->poll_work, nvme_cmb_poll_work);
 	INIT_WORK(&cmb->reset_work, nvme_cmb_reset_work);
 	atomic_set(&cmb->inflight, 0);
+	spin_lock_init(&cmb->inval_lock);
+	INIT_LIST_HEAD(&cmb->invals);
+	INIT_WORK(&cmb->inval_work, nvme_cmb_inval_work);
+	atomic_set(&cmb->nr_extents, 0);
 
 	ret = nvme_cmb_backend_probe(cmb, why, sizeof(why));
 	if (ret) {
@@ -118,7 +148,7 @@ static void nvme_cmb_attach_locked(struct pci_dev *pdev)
 	if (ret)
 		goto out_cache_destroy;
 	nvme_cmb_debugfs_add(cmb);
-	list_add_tail(&cmb->node, &nvme_cmb_list);
+	list_add_tail_rcu(&cmb->node, &nvme_cmb_list);
 	queue_delayed_work(nvme_cmb_wq, &cmb->poll_work, HZ / 4);
 
 	pci_info(pdev, "p2pmap: %s CMB of %llu MiB at bus address 0x%llx (%s backend)\n",
@@ -143,7 +173,9 @@ static void nvme_cmb_detach(struct nvme_cmb *cmb,
 {
 	char note[160];
 
+	synchronize_rcu();	/* no snoop probe sees @cmb any more */
 	nvme_cmb_drain(cmb, cause);
+	nvme_cmb_snoop_discard(cmb);
 	p2pmap_provider_unregister(&cmb->provider);
 	nvme_cmb_debugfs_remove(cmb);
 	nvme_cmb_backend_remove(cmb);
@@ -193,7 +225,7 @@ static int nvme_cmb_bus_notify(struct notifier_block *nb,
 		mutex_lock(&nvme_cmb_list_lock);
 		cmb = nvme_cmb_find_locked(pdev);
 		if (cmb)
-			list_del(&cmb->node);
+			list_del_rcu(&cmb->node);
 		mutex_unlock(&nvme_cmb_list_lock);
 		if (cmb) {
 			pci_info(pdev, "p2pmap: %s is going: taking its CMB back\n",
@@ -217,13 +249,18 @@ static int __init nvme_cmb_init(void)
 	if (!nvme_cmb_wq)
 		return -ENOMEM;
 	nvme_cmb_debugfs_init();
-	ret = bus_register_notifier(&pci_bus_type, &nvme_cmb_bus_nb);
+	ret = nvme_cmb_snoop_init();
 	if (ret)
 		goto out_debugfs_exit;
+	ret = bus_register_notifier(&pci_bus_type, &nvme_cmb_bus_nb);
+	if (ret)
+		goto out_snoop_exit;
 	nvme_cmb_scan(NULL);
 	pr_info("loaded (%s backend)\n", NVME_CMB_BACKEND_NAME);
 	return 0;
 
+out_snoop_exit:
+	nvme_cmb_snoop_exit();
 out_debugfs_exit:
 	nvme_cmb_debugfs_exit();
 	destroy_workqueue(nvme_cmb_wq);
@@ -241,12 +278,13 @@ static void __exit nvme_cmb_exit(void)
 		cmb = list_first_entry_or_null(&nvme_cmb_list, struct nvme_cmb,
 					       node);
 		if (cmb)
-			list_del(&cmb->node);
+			list_del_rcu(&cmb->node);
 		mutex_unlock(&nvme_cmb_list_lock);
 		if (!cmb)
 			break;
 		nvme_cmb_detach(cmb, P2PMAP_REVOKE_UNLOAD);
 	}
+	nvme_cmb_snoop_exit();
 	destroy_workqueue(nvme_cmb_wq);
 	nvme_cmb_debugfs_exit();
 }

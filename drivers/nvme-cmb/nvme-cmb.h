@@ -55,6 +55,8 @@ enum nvme_cmb_state {
  * @errors: failed stage requests, I/O errors included (count).
  * @revokes: owner revoke callbacks made (count).
  * @resets: controller resets seen (count).
+ * @invalidated: bytes of cached extents dropped because their blocks were
+ *	written behind the cache.
  */
 struct nvme_cmb_stats {
 	atomic64_t staged;
@@ -66,6 +68,7 @@ struct nvme_cmb_stats {
 	atomic64_t errors;
 	atomic64_t revokes;
 	atomic64_t resets;
+	atomic64_t invalidated;
 };
 
 /**
@@ -99,6 +102,11 @@ struct nvme_cmb_stats {
  * @wq: waiters for @inflight, handle puts and extents to go.
  * @poll_work: watches CMBMSC for a controller reset.
  * @reset_work: handles a reset in process context.
+ * @inval_lock: protects @invals and @inval_all (taken in any context).
+ * @invals: ranges written behind the cache, to apply (snoop.c).
+ * @inval_all: a range could not be recorded: drop the whole cache.
+ * @inval_work: applies @invals promptly.
+ * @nr_extents: extents holding pages (read locklessly by the snoop probe).
  * @dir: debugfs directory.
  * @stats: counters.
  */
@@ -133,6 +141,11 @@ struct nvme_cmb {
 	wait_queue_head_t wq;
 	struct delayed_work poll_work;
 	struct work_struct reset_work;
+	spinlock_t inval_lock;		/* see @inval_lock above */
+	struct list_head invals;
+	bool inval_all;
+	struct work_struct inval_work;
+	atomic_t nr_extents;
 	struct dentry *dir;
 	struct nvme_cmb_stats stats;
 };
@@ -291,10 +304,31 @@ void nvme_cmb_complete_waiters(struct list_head *done);
 void nvme_cmb_ext_free_mem(struct nvme_cmb_extent *ext);
 bool nvme_cmb_ext_check_locked(struct nvme_cmb_extent *ext,
 			       struct list_head *wb, struct list_head *dead);
+void nvme_cmb_ext_unindex_locked(struct nvme_cmb_extent *ext);
+u64 nvme_cmb_ext_lose_locked(struct nvme_cmb_extent *ext);
+void nvme_cmb_revoke_locked(struct nvme_cmb_extent *ext,
+			    struct list_head *revokes);
+void nvme_cmb_finish_revokes(struct nvme_cmb *cmb, struct list_head *revokes,
+			     enum p2pmap_revoke_cause cause,
+			     struct list_head *wb, struct list_head *dead);
+
+/* snoop.c */
+int nvme_cmb_snoop_init(void);
+void nvme_cmb_snoop_exit(void);
+void nvme_cmb_snoop_discard(struct nvme_cmb *cmb);
+void nvme_cmb_inval_work(struct work_struct *work);
+void nvme_cmb_apply_invals_locked(struct nvme_cmb *cmb,
+				  struct list_head *revokes,
+				  struct list_head *wb, struct list_head *dead);
 
 extern struct workqueue_struct *nvme_cmb_wq;
+extern struct list_head nvme_cmb_list;
+
+/* main.c */
+bool nvme_cmb_owns_disk(struct nvme_cmb *cmb, struct gendisk *disk);
 
 /* stage.c */
+void nvme_cmb_end_io(struct bio *bio);
 void nvme_cmb_submit(struct nvme_cmb_extent *ext, blk_opf_t opf,
 		     unsigned int lo, unsigned int hi);
 void nvme_cmb_io_done(struct work_struct *work);

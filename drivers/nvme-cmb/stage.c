@@ -16,7 +16,15 @@
 
 #include "nvme-cmb.h"
 
-static void nvme_cmb_end_io(struct bio *bio)
+/**
+ * nvme_cmb_end_io() - completion of one of our bios
+ * @bio: a bio of nvme_cmb_submit().
+ *
+ * Also how the snoop probe tells our bios from others.
+ *
+ * Context: any context (bio completion).
+ */
+void nvme_cmb_end_io(struct bio *bio)
 {
 	struct nvme_cmb_extent *ext = bio->bi_private;
 

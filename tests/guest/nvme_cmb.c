@@ -649,6 +649,48 @@ TEST_F(cmb, forget_drops_the_extent_and_its_writes)
 	EXPECT_EQ(0, put(self->fd, b.slot));
 }
 
+/* Writes behind the cache (O_DIRECT here) are seen: no stale hit, holders revoked. */
+TEST_F(cmb, writes_behind_the_cache_invalidate_it)
+{
+	static char buf[4 * PAGE] __attribute__((aligned(4096)));
+	static char fresh[4 * PAGE] __attribute__((aligned(4096)));
+	struct p2pmap_test_cmb_stage held, idle, again;
+	struct p2pmap_test_cmb_status s;
+	int64_t sector = sector_of(6000 * PAGE, 8 * PAGE);
+	long long inval = cmb_stat("stats", "invalidated");
+	int i;
+
+	ASSERT_LE(0, sector);
+	ASSERT_EQ(0, stage(self->fd, sector, 4, 0, &held));	/* held */
+	ASSERT_EQ(0, stage(self->fd, sector + 32, 4, 0, &idle));	/* cached */
+	ASSERT_EQ(0, put(self->fd, idle.slot));
+	fill(fresh, ~SEED, 0, sizeof(fresh));
+	ASSERT_EQ(0, disk_write(sector, fresh, sizeof(fresh)));
+	ASSERT_EQ(0, disk_write(sector + 32, fresh, sizeof(fresh)));
+	/* the holder is revoked for coherency, soon */
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, status(self->fd, held.slot, &s));
+		if (s.slot_state != P2PMAP_TEST_CMB_LIVE)
+			break;
+		usleep(20000);
+	}
+	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
+	EXPECT_EQ((__u32)REVOKE_COHERENCY, s.slot_cause);
+	EXPECT_LE(inval + 8 * (long long)PAGE, cmb_stat("stats", "invalidated"));
+	/* staging again reads the new bytes, not the cached copy */
+	ASSERT_EQ(0, stage(self->fd, sector + 32, 4, 0, &again));
+	ASSERT_EQ(0, cmb_io(self->fd, P2PMAP_TEST_CMB_READ, again.slot,
+			    P2PMAP_TEST_CMB_CPU, 0, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, fresh, sizeof(fresh)));
+	EXPECT_EQ(0, put(self->fd, again.slot));
+	EXPECT_EQ(0, put(self->fd, held.slot));
+	/* the pattern back for the other tests */
+	for (i = 0; i < 2; i++) {
+		fill(buf, SEED, (6000 + 4 * i) * PAGE, sizeof(buf));
+		ASSERT_EQ(0, disk_write(sector + 32 * i, buf, sizeof(buf)));
+	}
+}
+
 static int write_sysfs(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY);
