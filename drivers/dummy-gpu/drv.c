@@ -96,6 +96,7 @@ static long dgpu_drm_ioctl(struct file *filp, unsigned int cmd,
 	return drm_ioctl(filp, cmd, arg);
 }
 
+#ifdef CONFIG_COMPAT
 static long dgpu_drm_compat_ioctl(struct file *filp, unsigned int cmd,
 				  unsigned long arg)
 {
@@ -103,6 +104,10 @@ static long dgpu_drm_compat_ioctl(struct file *filp, unsigned int cmd,
 		return -ENOTTY;
 	return drm_compat_ioctl(filp, cmd, arg);
 }
+#else
+/* drm_compat_ioctl is NULL without CONFIG_COMPAT (the rig's debug kernel) */
+#define dgpu_drm_compat_ioctl NULL
+#endif
 
 static const struct file_operations dgpu_fops = {
 	.owner		= THIS_MODULE,
