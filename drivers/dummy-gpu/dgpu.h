@@ -48,15 +48,20 @@ struct dgpu_span {
 /**
  * struct dgpu_engine_ops - one interface, two engines
  * @copy: copy @len bytes from @src to @dst (neither crosses a page).
- *	May sleep. Return 0 or a negative errno.
+ *	May sleep. Return 0, -ECANCELED if @cancel became set before the
+ *	bytes were all moved, or another negative errno.
  * @checksum: continue the CRC-32 in @crc (crc32_le() convention, without
- *	the final inversion) over @len bytes of @src. May sleep.
+ *	the final inversion) over @len bytes of @src. May sleep. Return as
+ *	@copy does.
+ *
+ * A slow engine looks at @cancel (the job's) between its steps.
  */
 struct dgpu_engine_ops {
 	int (*copy)(struct dgpu_engine *engine, const struct dgpu_span *dst,
-		    const struct dgpu_span *src, unsigned int len);
+		    const struct dgpu_span *src, unsigned int len,
+		    const atomic_t *cancel);
 	int (*checksum)(struct dgpu_engine *engine, const struct dgpu_span *src,
-			unsigned int len, u32 *crc);
+			unsigned int len, u32 *crc, const atomic_t *cancel);
 };
 
 /**
@@ -148,9 +153,13 @@ struct dgpu_job_stats;
  *	@span and return 0; return -EAGAIN if it is not (@prepare again).
  *	With @stats, count the page's path in it. Does not sleep.
  * @unpin: the engine is done with the page of @pin.
+ * @begin_access: a job is about to access [@offset, @offset + @length):
+ *	the coherency point where p2pmap revokes P2P pages whose file
+ *	changed behind them. May sleep. Return 0 or a negative errno.
  * @invalidations: invalidations the object has seen so far.
  */
 struct dgpu_obj_ops {
+	int (*begin_access)(struct dgpu_obj *obj, u64 offset, u64 length);
 	int (*prepare)(struct dgpu_obj *obj, u64 offset, u64 end, bool write,
 		       struct dgpu_job_stats *stats);
 	int (*pin)(struct dgpu_obj *obj, u64 offset, bool write,

@@ -15,7 +15,8 @@
 #include "dgpu.h"
 
 static int dgpu_cpu_copy(struct dgpu_engine *engine, const struct dgpu_span *dst,
-			 const struct dgpu_span *src, unsigned int len)
+			 const struct dgpu_span *src, unsigned int len,
+			 const atomic_t *cancel)
 {
 	void *to = kmap_local_page(dst->page);
 	void *from = kmap_local_page(src->page);
@@ -28,7 +29,7 @@ static int dgpu_cpu_copy(struct dgpu_engine *engine, const struct dgpu_span *dst
 
 static int dgpu_cpu_checksum(struct dgpu_engine *engine,
 			     const struct dgpu_span *src, unsigned int len,
-			     u32 *crc)
+			     u32 *crc, const atomic_t *cancel)
 {
 	void *from = kmap_local_page(src->page);
 

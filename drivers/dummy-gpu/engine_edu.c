@@ -4,8 +4,9 @@
  * bus master with one DMA channel and a 4 KiB buffer at device address
  * 0x40000: a copy is a DMA from the source bus address into the buffer and
  * a DMA from the buffer to the destination bus address. Each DMA takes
- * about 100 ms (a QEMU timer), so this engine is for proving bus addresses
- * on a few pages: a P2P source is read by edu straight from the NVMe CMB.
+ * about 100 ms (a QEMU timer), and a page takes four (see EDU_DMA_MAX),
+ * so this engine is for proving bus addresses on a few pages: a P2P source
+ * is read by edu straight from the NVMe CMB.
  */
 #define pr_fmt(fmt) "p2pmap_dgpu: " fmt
 
@@ -36,6 +37,12 @@
 
 #define EDU_BUF_ADDR		0x40000
 #define EDU_BUF_SIZE		4096
+/*
+ * QEMU 7.2's range check (edu_check_range) wants the end of a DMA strictly
+ * inside the buffer, so its last byte is unusable (later QEMU fixed the
+ * off-by-one): a page takes two DMAs each way, 4095 bytes and 1.
+ */
+#define EDU_DMA_MAX		(EDU_BUF_SIZE - 1)
 
 /* ten times what a DMA takes: past that the device is not working */
 #define EDU_DMA_TIMEOUT_MS	1000
@@ -83,14 +90,20 @@ static irqreturn_t dgpu_edu_irq(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
-/* One DMA between a bus address and the edu buffer; sleeps until it ends. */
+/*
+ * One DMA between a bus address and the edu buffer; sleeps until it ends.
+ * A cancelled job starts no new DMA.
+ */
 static int dgpu_edu_dma_locked(struct dgpu_edu *edu, dma_addr_t bus,
-			       unsigned int len, bool to_pci)
+			       unsigned int len, bool to_pci,
+			       const atomic_t *cancel)
 {
 	lockdep_assert_held(&edu->lock);
 	if (edu->broken)
 		return -EIO;
-	if (WARN_ON_ONCE(!len || len > EDU_BUF_SIZE))
+	if (atomic_read(cancel))
+		return -ECANCELED;
+	if (WARN_ON_ONCE(!len || len > EDU_DMA_MAX))
 		return -EINVAL;
 
 	reinit_completion(&edu->done);
@@ -136,9 +149,11 @@ static void dgpu_edu_unmap(struct dgpu_edu *edu, const struct dgpu_span *span,
 }
 
 static int dgpu_edu_copy(struct dgpu_engine *engine, const struct dgpu_span *dst,
-			 const struct dgpu_span *src, unsigned int len)
+			 const struct dgpu_span *src, unsigned int len,
+			 const atomic_t *cancel)
 {
 	struct dgpu_edu *edu = to_edu(engine);
+	unsigned int done, n;
 	dma_addr_t from, to;
 	int ret;
 
@@ -150,9 +165,12 @@ static int dgpu_edu_copy(struct dgpu_engine *engine, const struct dgpu_span *dst
 		goto out_unmap_src;
 
 	mutex_lock(&edu->lock);
-	ret = dgpu_edu_dma_locked(edu, from, len, false);
-	if (!ret)
-		ret = dgpu_edu_dma_locked(edu, to, len, true);
+	for (done = 0; !ret && done < len; done += n) {
+		n = min_t(unsigned int, len - done, EDU_DMA_MAX);
+		ret = dgpu_edu_dma_locked(edu, from + done, n, false, cancel);
+		if (!ret)
+			ret = dgpu_edu_dma_locked(edu, to + done, n, true, cancel);
+	}
 	mutex_unlock(&edu->lock);
 
 	dgpu_edu_unmap(edu, dst, len, DMA_FROM_DEVICE, to);
@@ -163,10 +181,11 @@ out_unmap_src:
 
 static int dgpu_edu_checksum(struct dgpu_engine *engine,
 			     const struct dgpu_span *src, unsigned int len,
-			     u32 *crc)
+			     u32 *crc, const atomic_t *cancel)
 {
 	struct dgpu_edu *edu = to_edu(engine);
 	struct device *dev = &edu->pdev->dev;
+	unsigned int done, n;
 	dma_addr_t from, to;
 	int ret;
 
@@ -180,9 +199,12 @@ static int dgpu_edu_checksum(struct dgpu_engine *engine,
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
-	ret = dgpu_edu_dma_locked(edu, from, len, false);
-	if (!ret)
-		ret = dgpu_edu_dma_locked(edu, to, len, true);
+	for (done = 0; !ret && done < len; done += n) {
+		n = min_t(unsigned int, len - done, EDU_DMA_MAX);
+		ret = dgpu_edu_dma_locked(edu, from + done, n, false, cancel);
+		if (!ret)
+			ret = dgpu_edu_dma_locked(edu, to + done, n, true, cancel);
+	}
 	dma_unmap_page(dev, to, len, DMA_FROM_DEVICE);
 	if (!ret)
 		*crc = crc32_le(*crc, page_address(edu->scratch), len);

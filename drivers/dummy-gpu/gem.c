@@ -73,6 +73,12 @@ static const struct drm_gem_object_funcs dgpu_vram_funcs = {
 	.vm_ops = &dgpu_vram_vm_ops,
 };
 
+static int dgpu_vram_begin_access(struct dgpu_obj *obj, u64 offset,
+				  u64 length)
+{
+	return 0;	/* only the device writes VRAM through jobs */
+}
+
 static int dgpu_vram_prepare(struct dgpu_obj *obj, u64 offset, u64 end,
 			     bool write, struct dgpu_job_stats *stats)
 {
@@ -101,6 +107,7 @@ static u64 dgpu_vram_invalidations(struct dgpu_obj *obj)
 }
 
 static const struct dgpu_obj_ops dgpu_vram_ops = {
+	.begin_access = dgpu_vram_begin_access,
 	.prepare = dgpu_vram_prepare,
 	.pin = dgpu_vram_pin,
 	.unpin = dgpu_vram_unpin,

@@ -143,7 +143,13 @@ static void dgpu_job_work(struct work_struct *work)
 	u64 pos = 0;
 	int ret = 0;
 
-	while (pos < job->length) {
+	/* the job's start is a coherency point for what it touches */
+	ret = job->src->ops->begin_access(job->src, job->src_offset, job->length);
+	if (!ret && job->dst)
+		ret = job->dst->ops->begin_access(job->dst, job->dst_offset,
+						  job->length);
+
+	while (!ret && pos < job->length) {
 		u64 soff = job->src_offset + pos, doff = job->dst_offset + pos;
 		struct dgpu_span src, dst;
 		unsigned int len;
@@ -160,9 +166,11 @@ static void dgpu_job_work(struct work_struct *work)
 		if (ret)
 			break;
 		if (job->dst)
-			ret = engine->ops->copy(engine, &dst, &src, len);
+			ret = engine->ops->copy(engine, &dst, &src, len,
+						&job->cancel);
 		else
-			ret = engine->ops->checksum(engine, &src, len, &crc);
+			ret = engine->ops->checksum(engine, &src, len, &crc,
+						    &job->cancel);
 		dgpu_job_unpin(job, pos);
 		if (ret)
 			break;
