@@ -221,6 +221,7 @@ static void nvme_cmb_finish(struct nvme_cmb *cmb, struct list_head *wb,
 			ext->io_busy = alive;
 			if (alive)
 				atomic_inc(&cmb->inflight);
+			ext->io_gen = cmb->loss_gen;
 			ext->io_lo = ext->dirty_lo;
 			ext->io_hi = ext->dirty_hi;
 		}
@@ -482,6 +483,8 @@ static void nvme_cmb_revoke_all_locked(struct nvme_cmb *cmb, bool lose,
 
 	lockdep_assert_held(&cmb->lock);
 	cmb->gen++;
+	if (lose)
+		cmb->loss_gen++;
 	list_for_each_entry_safe(ext, tmp, &cmb->extents, all_node) {
 		if (ext->freeing)
 			continue;
@@ -1127,6 +1130,7 @@ int nvme_cmb_sync(struct p2pmap_provider *provider, struct block_device *bdev)
 		ext->io_hi = ext->dirty_hi;
 		ext->syncing = true;
 		ext->io_busy = true;
+		ext->io_gen = cmb->loss_gen;
 		ext->wb_error = 0;
 		atomic_inc(&cmb->inflight);
 		list_add_tail(&ext->sync_node, &busy);

@@ -92,7 +92,10 @@ struct nvme_cmb_stats {
  * @lock: protects @state, @bitmap, @used_pages, @tree, @lru, @extents, and
  *	every extent's and handle's fields documented as "cmb lock".
  * @state: enum nvme_cmb_state.
- * @gen: bumped on each reset; I/O submitted under an older one is void.
+ * @gen: bumped whenever everything is revoked (reset, removal, unload):
+ *	reads submitted under an older one are void.
+ * @loss_gen: bumped when the CMB's contents are lost (reset, surprise
+ *	removal): write-backs submitted under an older one are void.
  * @bitmap: one bit per CMB page, set while an extent holds it.
  * @used_pages: bits set in @bitmap.
  * @tree: cached extents indexed by absolute sector (all disks).
@@ -131,6 +134,7 @@ struct nvme_cmb {
 	struct mutex lock;		/* see @lock above */
 	enum nvme_cmb_state state;
 	unsigned int gen;
+	unsigned int loss_gen;
 	unsigned long *bitmap;
 	unsigned long used_pages;
 	struct rb_root_cached tree;
@@ -187,6 +191,7 @@ enum nvme_cmb_ext_state {
  * @syncing: a sync() is writing it back and holds it (cmb lock).
  * @sync_node: on that sync()'s private list.
  * @gen: @cmb->gen when its reads were submitted.
+ * @io_gen: @cmb->loss_gen when its write-back was submitted.
  * @io_pending: bios not completed, plus one while submitting.
  * @io_error: first bio error.
  * @handles: references handed out (struct nvme_cmb_handle.node, cmb lock).
@@ -219,6 +224,7 @@ struct nvme_cmb_extent {
 	bool syncing;
 	struct list_head sync_node;
 	unsigned int gen;
+	unsigned int io_gen;
 	atomic_t io_pending;
 	atomic_t io_error;
 	struct list_head handles;

@@ -112,7 +112,9 @@ void nvme_cmb_io_done(struct work_struct *work)
 
 	mutex_lock(&cmb->lock);
 	err = atomic_read(&ext->io_error);
-	if (!err && (ext->gen != cmb->gen || !nvme_cmb_backend_alive(cmb)))
+	if (!err && ((ext->io_write ? ext->io_gen != cmb->loss_gen :
+				      ext->gen != cmb->gen) ||
+		     !nvme_cmb_backend_alive(cmb)))
 		err = -EIO;
 	ext->io_busy = false;
 	if (ext->io_write) {
