@@ -18,8 +18,8 @@ static int fake_handler(const struct cli_invocation *inv)
 
 /* A table shaped like the commands to come: no, one to three arguments. */
 static const struct cli_command fake_table[] = {
-	{ "plain", fake_handler, "takes nothing", "", 0, 0 },
-	{ "check", fake_handler, "takes a file and a range", "FILE [OFFSET LENGTH]", 1, 3 },
+	{ "plain", fake_handler, "takes nothing", "", 0, 0, NULL },
+	{ "check", fake_handler, "takes a file and a range", "FILE [OFFSET LENGTH]", 1, 3, NULL },
 };
 
 #define FAKE_LEN	(sizeof(fake_table) / sizeof(fake_table[0]))

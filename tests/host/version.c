@@ -187,6 +187,7 @@ TEST(exit_codes_for_errors)
 		case P2PMAP_ERR_NOT_LOADED:
 		case P2PMAP_ERR_NO_DEVICE_NODE:
 		case P2PMAP_ERR_NOT_P2PMAP:
+		case P2PMAP_ERR_UNSUPPORTED:
 			want = CLI_EXIT_UNAVAILABLE;
 			break;
 		default:

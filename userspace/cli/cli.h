@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <libp2pmap.h>
@@ -27,6 +28,30 @@ enum cli_output {
 
 struct cli_invocation;
 
+/* Whether an option takes a value. */
+enum cli_option_arg {
+	CLI_ARG_NONE,		/* --name */
+	CLI_ARG_REQUIRED,	/* --name VALUE or --name=VALUE */
+	CLI_ARG_OPTIONAL_NUMBER,/* --name, --name=N, or --name N when N is a number */
+};
+
+/* The most options one command has. */
+#define CLI_MAX_OPTIONS	8
+
+/**
+ * struct cli_option - an option of one command
+ * @name: the long name, without its dashes ("device" for --device).
+ * @arg: whether it takes a value.
+ * @value_name: the value in the usage ("BDF"), or NULL.
+ * @help: one line for 'p2pmap COMMAND --help'.
+ */
+struct cli_option {
+	const char *name;
+	enum cli_option_arg arg;
+	const char *value_name;
+	const char *help;
+};
+
 /**
  * struct cli_command - one row of the command table
  * @name: the subcommand, as typed.
@@ -35,6 +60,8 @@ struct cli_invocation;
  * @usage: the arguments after the name, e.g. "FILE [OFFSET LENGTH]", or "".
  * @min_args: the fewest positional arguments the command takes.
  * @max_args: the most positional arguments the command takes.
+ * @options: the command's own options, ended by an entry without a name;
+ *	NULL when it has none. At most CLI_MAX_OPTIONS.
  */
 struct cli_command {
 	const char *name;
@@ -43,6 +70,7 @@ struct cli_command {
 	const char *usage;
 	unsigned int min_args;
 	unsigned int max_args;
+	const struct cli_option *options;
 };
 
 /**
@@ -53,6 +81,9 @@ struct cli_command {
  * @command: the command's row, or NULL when none was named.
  * @argc: the number of positional arguments after the command.
  * @argv: the positional arguments (pointers into the caller's argv).
+ * @opt_given: per entry of @command's options: it was given.
+ * @opt_value: per entry of @command's options: its value (the last one
+ *	given), or NULL.
  * @out: where results go (stdout).
  * @err: where messages go (stderr).
  */
@@ -63,6 +94,8 @@ struct cli_invocation {
 	const struct cli_command *command;
 	int argc;
 	char **argv;
+	bool opt_given[CLI_MAX_OPTIONS];
+	const char *opt_value[CLI_MAX_OPTIONS];
 	FILE *out;
 	FILE *err;
 };
@@ -101,6 +134,48 @@ void cli_print_command_usage(FILE *f, const struct cli_command *cmd);
 /* Map a libp2pmap failure to an exit code. */
 int cli_exit_for_error(const struct p2pmap_error *err);
 
+/*
+ * cli_usage_error() - report a bad command line
+ *
+ * Prints "p2pmap: MESSAGE (see 'p2pmap COMMAND --help')" on inv->err.
+ * Return: CLI_EXIT_USAGE.
+ */
+__attribute__((format(printf, 2, 3)))
+int cli_usage_error(const struct cli_invocation *inv, const char *fmt, ...);
+
+/* Was the command's option @name given? */
+bool cli_option_given(const struct cli_invocation *inv, const char *name);
+/* The value of the command's option @name, or NULL. */
+const char *cli_option_value(const struct cli_invocation *inv,
+			     const char *name);
+
+/*
+ * Values on the command line. Each returns 0, or CLI_EXIT_USAGE after a
+ * message naming @what and the text.
+ *
+ * cli_parse_size(): a byte count or offset: decimal, 0x hexadecimal, or
+ * with a binary suffix K, M, G, T (KiB ... TiB; "4K" is 4096).
+ * cli_parse_count(): a whole number from @min to @max.
+ * cli_parse_seconds(): a duration in seconds, "2" or "0.5", from 0.01 to
+ * 86400, as milliseconds.
+ */
+int cli_parse_size(const struct cli_invocation *inv, const char *what,
+		   const char *text, uint64_t *out);
+int cli_parse_count(const struct cli_invocation *inv, const char *what,
+		    const char *text, uint64_t min, uint64_t max,
+		    uint64_t *out);
+int cli_parse_seconds(const struct cli_invocation *inv, const char *what,
+		      const char *text, uint64_t *ms);
+
+/* Copy @src into @dst of @len bytes, truncated and NUL-terminated. */
+void cli_copy(char *dst, size_t len, const char *src);
+
+/*
+ * cli_format_bytes() - a byte count for people: "512 B", "4 KiB",
+ * "1.5 MiB" (one decimal when it is not whole). Return: @buf.
+ */
+char *cli_format_bytes(uint64_t bytes, char *buf, size_t len);
+
 /**
  * struct cli_version_report - what 'p2pmap version' reports
  * @program: this command's version.
@@ -128,5 +203,14 @@ int cli_version_command(const struct cli_invocation *inv);
 
 /* 'p2pmap --version' */
 int cli_program_version_print(FILE *out, enum cli_output output);
+
+/* The handlers of 'p2pmap stats', 'check' and 'topo' (stats.c, check.c, topo.c). */
+int cli_stats_command(const struct cli_invocation *inv);
+int cli_check_command(const struct cli_invocation *inv);
+int cli_topo_command(const struct cli_invocation *inv);
+
+extern const struct cli_option cli_stats_options[];
+extern const struct cli_option cli_check_options[];
+extern const struct cli_option cli_topo_options[];
 
 #endif /* _P2PMAP_CLI_H */
