@@ -802,6 +802,44 @@ static int disk_present(void)
 	return !access(DISK, F_OK);
 }
 
+/* A read error while staging fails the request with -EIO and frees its pages. */
+TEST_F(cmb, io_error_fails_the_request_and_frees_its_pages)
+{
+	static char buf[16 * PAGE] __attribute__((aligned(4096)));
+	const char *fi = "/sys/kernel/debug/fail_make_request";
+	struct p2pmap_test_cmb_stage st;
+	int64_t sector = sector_of(7000 * PAGE, 16 * PAGE);
+	long long errors = cmb_stat("stats", "errors"), in_use;
+	char path[128];
+	int ret;
+
+	if (access(fi, F_OK))
+		SKIP(return, "no fail_make_request (CONFIG_FAIL_MAKE_REQUEST)");
+	if (fs_mounted())
+		SKIP(return, "failing every bio would break the mounted file system");
+	ASSERT_LE(0, sector);
+	/* rewriting the blocks (same bytes) drops any cached copy of them */
+	fill(buf, SEED, 7000 * PAGE, sizeof(buf));
+	ASSERT_EQ(0, disk_write(sector, buf, sizeof(buf)));
+	in_use = cmb_stat("stats", "in_use");
+	snprintf(path, sizeof(path), "%s/verbose", fi);
+	ASSERT_EQ(0, write_sysfs(path, "0"));
+	snprintf(path, sizeof(path), "%s/probability", fi);
+	ASSERT_EQ(0, write_sysfs(path, "100"));
+	snprintf(path, sizeof(path), "%s/times", fi);
+	ASSERT_EQ(0, write_sysfs(path, "-1"));
+	ASSERT_EQ(0, write_sysfs("/sys/block/nvme0n1/make-it-fail", "1"));
+	ret = stage(self->fd, sector, 16, 0, &st);
+	ASSERT_EQ(0, write_sysfs("/sys/block/nvme0n1/make-it-fail", "0"));
+	EXPECT_EQ(-EIO, ret);
+	EXPECT_LT(errors, cmb_stat("stats", "errors"));
+	EXPECT_GE(in_use, cmb_stat("stats", "in_use"));
+	/* nothing of the failed read stays cached: the next stage reads again */
+	ASSERT_EQ(0, stage(self->fd, sector, 16, 0, &st));
+	EXPECT_EQ(0, check_slot(self->fd, st.slot, sector, 7000 * PAGE, 0, 16, SEED));
+	EXPECT_EQ(0, put(self->fd, st.slot));
+}
+
 /*
  * Orderly removal (sysfs remove) with live chunks: holders are revoked,
  * dirty data is written back before nvme goes; after a rescan the CMB is
