@@ -36,6 +36,7 @@
 #define STAGE_NOWAIT	2U	/* P2PMAP_STAGE_NOWAIT */
 #define REVOKE_EVICT	3	/* enum p2pmap_revoke_cause */
 #define REVOKE_GONE	4
+#define REVOKE_UNLOAD	6
 #define REVOKE_COHERENCY	7
 #define SEED		0x5eedcafe12345678ULL
 
@@ -800,6 +801,42 @@ static int detach_note(long long *lost, long long *wb)
 static int disk_present(void)
 {
 	return !access(DISK, F_OK);
+}
+
+/* Unloading the provider revokes (UNLOAD) and writes back first; reloading finds the CMB again. */
+TEST_F(cmb, unload_with_live_chunks_revokes_and_writes_back)
+{
+	static char buf[PAGE] __attribute__((aligned(4096)));
+	static char want[PAGE];
+	struct p2pmap_test_cmb_stage r, w;
+	struct p2pmap_test_cmb_status s;
+	int64_t sr = sector_of(800 * PAGE, 4 * PAGE), sw = sector_of(900 * PAGE, PAGE);
+
+	ASSERT_LE(0, sr);
+	ASSERT_LE(0, sw);
+	ASSERT_EQ(0, stage(self->fd, sr, 4, 0, &r));
+	ASSERT_EQ(0, stage(self->fd, sw, 1, STAGE_WRITE, &w));
+	fill(want, ~SEED, 900 * PAGE, PAGE);
+	ASSERT_EQ(0, cmb_io(self->fd, P2PMAP_TEST_CMB_WRITE, w.slot,
+			    P2PMAP_TEST_CMB_CPU, 0, want, PAGE));
+	ASSERT_EQ(0, system("rmmod p2pmap_nvme_cmb"));
+	ASSERT_EQ(0, status(self->fd, r.slot, &s));
+	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
+	EXPECT_EQ((__u32)REVOKE_UNLOAD, s.slot_cause);
+	ASSERT_EQ(0, status(self->fd, w.slot, &s));
+	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
+	EXPECT_EQ(0U, s.live);
+	EXPECT_EQ(-ENODEV, stage(self->fd, sr, 4, 0, &r));
+	/* the device's write reached the disk before the module went */
+	ASSERT_EQ(0, disk_read(sw, buf, PAGE));
+	EXPECT_EQ(0, memcmp(buf, want, PAGE));
+	fill(buf, SEED, 900 * PAGE, PAGE);
+	ASSERT_EQ(0, disk_write(sw, buf, PAGE));
+	ASSERT_EQ(0, system("modprobe p2pmap_nvme_cmb"));
+	ASSERT_EQ(0, wait_for(cmb_live, 30));
+	ASSERT_EQ(0, stage(self->fd, sr, 4, 0, &r));
+	EXPECT_EQ(0, check_slot(self->fd, r.slot, sr, 800 * PAGE, 0, 4, SEED));
+	EXPECT_EQ(0, put(self->fd, r.slot));
 }
 
 /* A read error while staging fails the request with -EIO and frees its pages. */
