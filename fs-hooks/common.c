@@ -387,8 +387,10 @@ static void p2pmap_fs_walk_init(struct p2pmap_fs_walk *w,
  *
  * Context: process context, without mmap_lock; sleeps (writeback, I/O).
  * Return: 0 with @ext filled in, -EINVAL for bad arguments or a file that
- * is not regular, -ENXIO when @pgoff is at or beyond the end of the file,
- * or another negative errno from the file system.
+ * is not regular, -EFAULT when @pgoff is at or beyond the end of the file
+ * (there is no page: a CPU access gets SIGBUS, hmm_range_fault() -EFAULT,
+ * and the device gets the same answer), or another negative errno from the
+ * file system.
  */
 int p2pmap_fs_map(const struct p2pmap_fs *fs, struct file *file, pgoff_t pgoff,
 		  unsigned long npages, unsigned int flags,
@@ -414,7 +416,7 @@ int p2pmap_fs_map(const struct p2pmap_fs *fs, struct file *file, pgoff_t pgoff,
 
 	size = i_size_read(inode);
 	if (!size || pgoff > (pgoff_t)((size - 1) >> PAGE_SHIFT))
-		return -ENXIO;
+		return -EFAULT;
 	max = min_t(unsigned long, npages,
 		    ((size - 1) >> PAGE_SHIFT) - pgoff + 1);
 	ext->pgoff = pgoff;
