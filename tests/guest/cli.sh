@@ -101,6 +101,22 @@ run p2pmap --version
 [ $rc = 0 ] && [ "$(cat $out)" = "p2pmap $sysver" ]
 result $? "'p2pmap --version' needs no module"
 
+run p2pmap stats
+[ $rc = 3 ] && [ "$(cat $err)" = "p2pmap: module p2pmap not loaded (/dev/p2pmap missing)" ] && [ ! -s $out ]
+result $? "'p2pmap stats' without the module: exit 3, 'module p2pmap not loaded'"
+
+echo data >/tmp/cli.file
+run p2pmap check /tmp/cli.file -o json
+[ $rc = 3 ] && [ "$(cat $err)" = "p2pmap: module p2pmap not loaded (/dev/p2pmap missing)" ] && [ ! -s $out ]
+result $? "'p2pmap check' without the module: exit 3, 'module p2pmap not loaded'"
+
+# topo needs no module: it says what it could not ask, and why
+run p2pmap topo
+[ $rc = 0 ] && grep -q '^    kernel: not asked: module p2pmap not loaded (/dev/p2pmap missing)$' $out &&
+	grep -q ': no P2P: no P2P provider for nvme0: module p2pmap_nvme_cmb not loaded$' $out &&
+	grep -q '^note: importers unknown: module p2pmap not loaded$' $out
+result $? "'p2pmap topo' without the module: exit 0, the kernel not asked and no provider, with reasons"
+
 reload_ok=0
 for m in $removed; do
 	modprobe "$m" || reload_ok=1

@@ -466,6 +466,12 @@ static int topo_scan_nvme(struct topo *t, char *why, size_t why_len)
 
 /* ---- importers: p2pmap's debugfs ------------------------------------------------ */
 
+static int topo_importer_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct topo_importer *)a)->name,
+		      ((const struct topo_importer *)b)->name);
+}
+
 static void topo_scan_importers(struct topo *t, const char *debugfs)
 {
 	char dir[4096], path[4096 + 256 + 16];
@@ -507,6 +513,7 @@ static void topo_scan_importers(struct topo *t, const char *debugfs)
 		imp->pci = -1;	/* topo_finish() */
 	}
 	closedir(dh);
+	qsort(t->importers, t->nr_importers, sizeof(t->importers[0]), topo_importer_cmp);
 }
 
 /* ---- the kernel's answer ---------------------------------------------------------- */
