@@ -66,6 +66,8 @@ struct p2pmap_held {
  * @page: the page behind @addr.
  * @held: the chunk reference for a P2P page; NULL for a fallback page.
  * @dma_mapped: @addr is a DMA mapping of @page to undo on release.
+ * @dma_write: that mapping lets the device write (DMA_BIDIRECTIONAL);
+ *	otherwise the device only reads (DMA_TO_DEVICE).
  * @revoked: the page was taken back since it was last mapped (re-fault).
  */
 struct p2pmap_entry {
@@ -73,6 +75,7 @@ struct p2pmap_entry {
 	struct page *page;
 	struct p2pmap_held *held;
 	bool dma_mapped;
+	bool dma_write;
 	bool revoked;
 };
 
@@ -151,7 +154,8 @@ static void p2pmap_mirror_release_locked(struct p2pmap_mirror *mirror,
 		if (!e->addr && !e->held)
 			continue;
 		if (e->dma_mapped)
-			dma_unmap_page(dev, e->addr, PAGE_SIZE, DMA_BIDIRECTIONAL);
+			dma_unmap_page(dev, e->addr, PAGE_SIZE,
+				       e->dma_write ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE);
 		if (held && stale)
 			held->stale = true;
 		if (held && !--held->live) {
@@ -530,6 +534,7 @@ static int p2pmap_fault_pages(struct p2pmap_fault *f, struct mm_struct *mm,
 	struct p2pmap_mirror *mirror = f->mirror;
 	struct device *dev = p2pmap_importer_device(mirror->importer);
 	bool write = f->flags & P2PMAP_FAULT_WRITE;
+	enum dma_data_direction dir = write ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
 	unsigned long i = 0;
 	int ret;
 
@@ -570,8 +575,13 @@ static int p2pmap_fault_pages(struct p2pmap_fault *f, struct mm_struct *mm,
 				p->addr = page_to_phys(page);
 				continue;
 			}
-			p->addr = dma_map_page(dev, page, 0, PAGE_SIZE,
-					       DMA_BIDIRECTIONAL);
+			/*
+			 * A reading device maps DMA_TO_DEVICE: the CPU never
+			 * consumes what it did not write, and a page mapped
+			 * twice (a re-fault publishing over the old entry)
+			 * is legitimate that way.
+			 */
+			p->addr = dma_map_page(dev, page, 0, PAGE_SIZE, dir);
 			if (dma_mapping_error(dev, p->addr)) {
 				p->addr = 0;
 				return -EFAULT;
@@ -595,7 +605,8 @@ static void p2pmap_fault_unwind(struct p2pmap_fault *f)
 
 		if (__test_and_clear_bit(i, f->dma_mapped))
 			dma_unmap_page(dev, p->addr, PAGE_SIZE,
-				       DMA_BIDIRECTIONAL);
+				       (f->flags & P2PMAP_FAULT_WRITE) ?
+				       DMA_BIDIRECTIONAL : DMA_TO_DEVICE);
 		memset(p, 0, sizeof(*p));
 	}
 	list_for_each_entry_safe(held, next, &f->held, node) {
@@ -635,6 +646,7 @@ static int p2pmap_fault_publish_locked(struct p2pmap_fault *f)
 		e->addr = p->addr;
 		e->page = p->page;
 		e->dma_mapped = __test_and_clear_bit(i, f->dma_mapped);
+		e->dma_write = !!(f->flags & P2PMAP_FAULT_WRITE);
 		if (p->writable)
 			mirror->nr_writable++;
 		if (p->path == P2PMAP_PATH_P2P)

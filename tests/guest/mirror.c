@@ -374,7 +374,7 @@ TEST_F(mirror, write_between_jobs_is_seen)
 }
 
 /* 1,000 faults on a file the CPU also writes: the device always sees it. */
-TEST_F(mirror, cpu_and_device_1000)
+TEST_F_TIMEOUT(mirror, cpu_and_device_1000, 600)
 {
 	unsigned long n = 4, round;
 	struct p2pmap_test_cmd cmd;
@@ -431,7 +431,7 @@ static void *race_thread(void *arg)
 }
 
 /* munmap, truncate and hole punch racing device reads, 100 rounds each. */
-TEST_F(mirror, races_100)
+TEST_F_TIMEOUT(mirror, races_100, 900)
 {
 	unsigned long n = 16, round;
 	int mode;

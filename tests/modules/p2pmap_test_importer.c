@@ -177,7 +177,8 @@ static int tdev_read_page(struct tdev_file *tf, unsigned long i, void *buf,
 	return -EBUSY;
 }
 
-static long tdev_read(struct tdev_file *tf, struct p2pmap_test_cmd *cmd)
+static long tdev_read(struct tdev_file *tf, struct p2pmap_test_cmd *cmd,
+		      bool read)
 {
 	unsigned long first, i;
 	void *buf;
@@ -198,6 +199,8 @@ static long tdev_read(struct tdev_file *tf, struct p2pmap_test_cmd *cmd)
 	if (ret)
 		return ret;
 
+	if (!read)
+		return 0;
 	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
@@ -265,7 +268,10 @@ static long tdev_ioctl(struct file *file, unsigned int op, unsigned long arg)
 		ret = tdev_mirror(tf, &cmd);
 		break;
 	case P2PMAP_TEST_READ:
-		ret = tdev_read(tf, &cmd);
+		ret = tdev_read(tf, &cmd, true);
+		break;
+	case P2PMAP_TEST_FAULT:
+		ret = tdev_read(tf, &cmd, false);
 		break;
 	case P2PMAP_TEST_SNAPSHOT:
 		ret = tdev_snapshot(tf, &cmd);

@@ -42,5 +42,7 @@ struct p2pmap_test_cmd {
 #define P2PMAP_TEST_SNAPSHOT	_IOWR(0xBA, 0x72, struct p2pmap_test_cmd)
 /* Destroy the file's mirror. */
 #define P2PMAP_TEST_RELEASE	_IOWR(0xBA, 0x73, struct p2pmap_test_cmd)
+/* A job that only maps the range (coherency point, fault), reading nothing. */
+#define P2PMAP_TEST_FAULT	_IOWR(0xBA, 0x74, struct p2pmap_test_cmd)
 
 #endif /* _P2PMAP_TEST_IMPORTER_H */
