@@ -217,8 +217,9 @@ static void cli_check_text(FILE *out, const struct cli_check_report *rep,
 	for (i = 0; i < r->nr_extents; i++) {
 		const struct p2pmap_check_extent *e = &r->extents[i];
 
-		fprintf(out, "%-14" PRIu64 " %-14" PRIu64 " %-10s %s\n", (uint64_t)e->offset,
-			(uint64_t)e->length, cli_name_or_number(p2pmap_path_name, e->path, a, sizeof(a)),
+		fprintf(out, "%-14" PRIu64 " %-14" PRIu64 " %-10s %s\n",
+			(uint64_t)e->offset, (uint64_t)e->length,
+			cli_name_or_number(p2pmap_path_name, e->path, a, sizeof(a)),
 			e->reason == P2PMAP_REASON_NONE ? "-" :
 			cli_name_or_number(p2pmap_reason_name, e->reason, b, sizeof(b)));
 	}
@@ -228,7 +229,8 @@ static void cli_check_text(FILE *out, const struct cli_check_report *rep,
 	fprintf(out, "page cache:  %s (%.1f%%)\n", cli_format_bytes(sum->pagecache, a, sizeof(a)),
 		cli_percent(sum->pagecache, total));
 	if (sum->none)
-		fprintf(out, "no path:     %s (%.1f%%)\n", cli_format_bytes(sum->none, a, sizeof(a)),
+		fprintf(out, "no path:     %s (%.1f%%)\n",
+			cli_format_bytes(sum->none, a, sizeof(a)),
 			cli_percent(sum->none, total));
 	for (i = 1; i < P2PMAP_STATS_MAX_REASONS; i++) {
 		if (!sum->by_reason[i])

@@ -352,8 +352,11 @@ static void topo_nvme_cmb(struct topo *t, const char *debugfs, bool loaded)
 	snprintf(path, sizeof(path), "%s/p2pmap-nvme-cmb/controllers", debugfs);
 	text = topo_read_all(path);
 	if (!text) {
-		topo_note(t, "CMBs unknown: cannot read %s: %s%s", path, strerror(errno),
-			  errno == EACCES || errno == ENOENT ? " (run as root, with debugfs mounted)" : "");
+		int e = errno;
+
+		topo_note(t, "CMBs unknown: cannot read %s: %s%s", path, strerror(e),
+			  e == EACCES || e == ENOENT ?
+			  " (run as root, with debugfs mounted)" : "");
 		return;
 	}
 	for (i = 0; i < t->nr_nvme; i++)
