@@ -315,6 +315,7 @@ FIXTURE(fs)
 	int dev;
 	enum fs_kind kind;
 	bool no_module;
+	long blksize;
 	struct extents *x;
 };
 
@@ -329,6 +330,7 @@ FIXTURE_SETUP(fs)
 		self->kind = FS_EXT4;
 	else
 		self->kind = FS_OTHER;
+	self->blksize = sf.f_bsize;
 	/* the rig loads every module it finds built */
 	if (access("/sys/module/p2pmap_fs", F_OK) &&
 	    run("modprobe p2pmap_fs 2>/dev/null")) {
@@ -350,11 +352,21 @@ FIXTURE_TEARDOWN(fs)
 		close(self->dev);
 }
 
-#define NEED_XFS_OR_EXT4() do { \
+#define NEED_FS_HOOKS() do { \
 	if (self->no_module) \
 		SKIP(return, "p2pmap_fs.ko is not built (fs-hooks/ not in the root Kbuild)"); \
 	if (self->kind == FS_OTHER) \
 		SKIP(return, "the test directory is neither XFS nor ext4"); \
+} while (0)
+
+/* Tests that expect blocks handed out need page-sized blocks, which are
+ * page-aligned on the device (the rig's mkfs default); with smaller ones
+ * most pages are NOT_ALIGNED, as page_alignment_decides checks. */
+#define NEED_XFS_OR_EXT4() do { \
+	NEED_FS_HOOKS(); \
+	if (self->blksize < PAGE) \
+		SKIP(return, "%ld-byte blocks: pages are seldom page-aligned on the device", \
+		     self->blksize); \
 } while (0)
 
 /*
@@ -431,6 +443,44 @@ TEST_F(fs, fragmented_file_maps_run_by_run)
 		extents++;
 	}
 	EXPECT_LT(1, extents);
+	close(fd);
+}
+
+/*
+ * A page is handed out only when its blocks are contiguous and start at a
+ * page-aligned sector; otherwise it is NOT_ALIGNED. With page-sized blocks
+ * every written page qualifies; with smaller ones FIEMAP decides.
+ */
+TEST_F(fs, page_alignment_decides)
+{
+	long n = 64, pg, b, aligned = 0;
+	struct fsext m;
+	int fd;
+
+	NEED_FS_HOOKS();
+	fd = make_file("aligned", n, 17);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, fiemap_get(fd, self->x));
+	for (pg = 0; pg < n; pg++) {
+		long long phys = fiemap_phys(self->x, pg * PAGE);
+		int ok = phys >= 0 && phys % PAGE == 0;
+
+		for (b = 1; ok && b < PAGE / self->blksize; b++)
+			ok = fiemap_phys(self->x, pg * PAGE + b * self->blksize) ==
+			     phys + b * self->blksize;
+		ASSERT_EQ(0, fsmap(self->dev, fd, pg, 1, &m));
+		if (ok) {
+			EXPECT_EQ(P2PMAP_REASON_NONE, m.reason) TH_LOG("page %ld", pg);
+			EXPECT_EQ(phys / 512, m.sector);
+			aligned++;
+		} else {
+			EXPECT_EQ(P2PMAP_REASON_NOT_ALIGNED, m.reason) TH_LOG("page %ld", pg);
+		}
+	}
+	TH_LOG("%ld-byte blocks: %ld of %ld pages page-aligned", self->blksize,
+	       aligned, n);
+	if (self->blksize >= PAGE)
+		EXPECT_EQ(n, aligned);
 	close(fd);
 }
 
@@ -525,7 +575,7 @@ TEST_F(fs, tmpfs_has_no_callbacks)
 	struct fsext m;
 	int fd;
 
-	NEED_XFS_OR_EXT4();
+	NEED_FS_HOOKS();
 	fd = open("/tmp/p2pmap-fs-hooks", O_RDWR | O_CREAT | O_TRUNC, 0644);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, write_pages(fd, 0, 1, 6));
