@@ -33,6 +33,10 @@
 
 /* How long stage() waits for revoked owners to put their chunks. */
 #define NVME_CMB_EVICT_WAIT	(5 * HZ)
+/* How often a drain that waits for owners says so. */
+#define NVME_CMB_DRAIN_NAG	(10 * HZ)
+/* How often CMBMSC is read to notice a controller reset. */
+#define NVME_CMB_POLL		(HZ / 10)
 
 #define NVME_CMB_SECTORS_PER_PAGE	(PAGE_SIZE >> SECTOR_SHIFT)
 
@@ -578,7 +582,7 @@ void nvme_cmb_poll_work(struct work_struct *work)
 		return;
 	if (state == NVME_CMB_LIVE && !nvme_cmb_backend_alive(cmb))
 		queue_work(nvme_cmb_wq, &cmb->reset_work);
-	queue_delayed_work(nvme_cmb_wq, &cmb->poll_work, HZ / 4);
+	queue_delayed_work(nvme_cmb_wq, &cmb->poll_work, NVME_CMB_POLL);
 }
 
 /**
@@ -621,9 +625,17 @@ void nvme_cmb_drain(struct nvme_cmb *cmb, enum p2pmap_revoke_cause cause)
 			     orderly ? cause : P2PMAP_REVOKE_PROVIDER_GONE);
 	nvme_cmb_finish(cmb, &wb, &dead);
 
-	/* owners put their chunks (write-back happens there), I/O completes */
-	wait_event(cmb->wq, list_empty_careful(&cmb->extents) &&
-		   !atomic_read(&cmb->inflight));
+	/*
+	 * Owners put their chunks (write-back happens there), I/O completes.
+	 * An owner that never puts would keep devices on this memory: wait,
+	 * and say who is waited for.
+	 */
+	while (!wait_event_timeout(cmb->wq, list_empty_careful(&cmb->extents) &&
+				   !atomic_read(&cmb->inflight),
+				   NVME_CMB_DRAIN_NAG))
+		pr_warn("%s: still waiting for %d extents (owners must put revoked chunks) and %d I/Os\n",
+			cmb->name, atomic_read(&cmb->nr_extents),
+			atomic_read(&cmb->inflight));
 	/* done_work that woke us may still be returning */
 	mutex_lock(&cmb->lock);
 	mutex_unlock(&cmb->lock);

@@ -149,7 +149,7 @@ static void nvme_cmb_attach_locked(struct pci_dev *pdev)
 		goto out_cache_destroy;
 	nvme_cmb_debugfs_add(cmb);
 	list_add_tail_rcu(&cmb->node, &nvme_cmb_list);
-	queue_delayed_work(nvme_cmb_wq, &cmb->poll_work, HZ / 4);
+	queue_delayed_work(nvme_cmb_wq, &cmb->poll_work, HZ / 10);
 
 	pci_info(pdev, "p2pmap: %s CMB of %llu MiB at bus address 0x%llx (%s backend)\n",
 		 cmb->name, cmb->size >> 20, cmb->bus, NVME_CMB_BACKEND_NAME);
