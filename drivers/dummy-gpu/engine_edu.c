@@ -65,7 +65,10 @@ struct dgpu_edu {
 	void __iomem *regs;
 	int irq;
 
-	/* lock serialises the DMA channel, the edu buffer, @scratch, @broken. */
+	/*
+	 * lock serialises the DMA channel, the edu buffer, @scratch, @broken,
+	 * and the engine's own DMA mappings of VRAM pages.
+	 */
 	struct mutex lock;
 	struct completion done;
 	struct page *scratch;
@@ -157,25 +160,31 @@ static int dgpu_edu_copy(struct dgpu_engine *engine, const struct dgpu_span *dst
 	dma_addr_t from, to;
 	int ret;
 
+	/*
+	 * Under the lock: two jobs writing one VRAM page must not hold two
+	 * device-writable mappings of it at once (DMA-API debugging says
+	 * overlapping mappings are not supported).
+	 */
+	mutex_lock(&edu->lock);
 	ret = dgpu_edu_map(edu, src, len, DMA_TO_DEVICE, &from);
 	if (ret)
-		return ret;
+		goto out_unlock;
 	ret = dgpu_edu_map(edu, dst, len, DMA_FROM_DEVICE, &to);
 	if (ret)
 		goto out_unmap_src;
 
-	mutex_lock(&edu->lock);
 	for (done = 0; !ret && done < len; done += n) {
 		n = min_t(unsigned int, len - done, EDU_DMA_MAX);
 		ret = dgpu_edu_dma_locked(edu, from + done, n, false, cancel);
 		if (!ret)
 			ret = dgpu_edu_dma_locked(edu, to + done, n, true, cancel);
 	}
-	mutex_unlock(&edu->lock);
 
 	dgpu_edu_unmap(edu, dst, len, DMA_FROM_DEVICE, to);
 out_unmap_src:
 	dgpu_edu_unmap(edu, src, len, DMA_TO_DEVICE, from);
+out_unlock:
+	mutex_unlock(&edu->lock);
 	return ret;
 }
 
@@ -189,15 +198,14 @@ static int dgpu_edu_checksum(struct dgpu_engine *engine,
 	dma_addr_t from, to;
 	int ret;
 
+	mutex_lock(&edu->lock);
 	ret = dgpu_edu_map(edu, src, len, DMA_TO_DEVICE, &from);
 	if (ret)
-		return ret;
-
-	mutex_lock(&edu->lock);
+		goto out_unlock;
 	to = dma_map_page(dev, edu->scratch, 0, len, DMA_FROM_DEVICE);
 	if (dma_mapping_error(dev, to)) {
 		ret = -ENOMEM;
-		goto out_unlock;
+		goto out_unmap_src;
 	}
 	for (done = 0; !ret && done < len; done += n) {
 		n = min_t(unsigned int, len - done, EDU_DMA_MAX);
@@ -208,9 +216,10 @@ static int dgpu_edu_checksum(struct dgpu_engine *engine,
 	dma_unmap_page(dev, to, len, DMA_FROM_DEVICE);
 	if (!ret)
 		*crc = crc32_le(*crc, page_address(edu->scratch), len);
+out_unmap_src:
+	dgpu_edu_unmap(edu, src, len, DMA_TO_DEVICE, from);
 out_unlock:
 	mutex_unlock(&edu->lock);
-	dgpu_edu_unmap(edu, src, len, DMA_TO_DEVICE, from);
 	return ret;
 }
 
