@@ -44,6 +44,8 @@
 #include "internal.h"
 
 #define P2PMAP_FS_PAGE_SECTORS	(PAGE_SIZE >> SECTOR_SHIFT)
+/* at most this many pages are read ahead at once (2 MiB) */
+#define P2PMAP_FS_MAX_READAHEAD	512
 
 /**
  * struct p2pmap_fs_walk - the state of one device_map or revalidate call
@@ -53,6 +55,9 @@
  * @mapping: @inode's page cache.
  * @bdev: the block device of @inode's super block.
  * @blkbits: log2 of the file system's block size (at most PAGE_SHIFT).
+ * @last: the last page the caller asked about: reading ahead stops there.
+ * @why: find out why a page is refused; when false (revalidation) any
+ *	reason will do and nothing is read.
  */
 struct p2pmap_fs_walk {
 	const struct p2pmap_fs *fs;
@@ -61,6 +66,8 @@ struct p2pmap_fs_walk {
 	struct address_space *mapping;
 	struct block_device *bdev;
 	unsigned int blkbits;
+	pgoff_t last;
+	bool why;
 };
 
 /* What one page of the file is: a reason, and its sector when it is NONE. */
@@ -71,7 +78,8 @@ struct p2pmap_fs_page {
 
 /* What the page cache says about one block that bmap() does not map. */
 enum p2pmap_fs_cached {
-	P2PMAP_FS_NOT_CACHED,	/* no up-to-date page */
+	P2PMAP_FS_NOT_CACHED,	/* no page */
+	P2PMAP_FS_READING,	/* a page that is not up to date yet */
 	P2PMAP_FS_CACHED_ZERO,	/* clean, up to date, all zeros */
 	P2PMAP_FS_CACHED_DATA,	/* clean, up to date, not zeros */
 	P2PMAP_FS_CACHED_DIRTY,	/* dirty or under writeback */
@@ -178,17 +186,21 @@ static enum p2pmap_fs_cached p2pmap_fs_cached(struct p2pmap_fs_walk *w,
 	void *kaddr;
 
 	/* pairs with folio_put() below */
-	folio = filemap_get_folio(w->mapping, pos >> PAGE_SHIFT);
-	if (!folio && read) {
+	if (read) {
+		/* also waits for a read in flight (readahead) */
 		folio = read_mapping_folio(w->mapping, pos >> PAGE_SHIFT, NULL);
 		if (IS_ERR(folio))
 			return P2PMAP_FS_READ_ERROR;
+	} else {
+		folio = filemap_get_folio(w->mapping, pos >> PAGE_SHIFT);
+		if (!folio)
+			return state;
 	}
-	if (!folio)
-		return state;
 	if (folio_test_dirty(folio) || folio_test_writeback(folio)) {
 		state = P2PMAP_FS_CACHED_DIRTY;
-	} else if (folio_test_uptodate(folio)) {
+	} else if (!folio_test_uptodate(folio)) {
+		state = P2PMAP_FS_READING;
+	} else {
 		/* one block never crosses a page: blocksize <= PAGE_SIZE */
 		kaddr = kmap_local_folio(folio, offset_in_folio(folio, pos));
 		state = memchr_inv(kaddr, 0, 1U << w->blkbits) ?
@@ -197,6 +209,37 @@ static enum p2pmap_fs_cached p2pmap_fs_cached(struct p2pmap_fs_walk *w,
 	}
 	folio_put(folio);
 	return state;
+}
+
+/*
+ * Read the pages from @index on that belong to the same allocated extent
+ * (FIEMAP counts one extent in them; a hole after it is included), at most
+ * P2PMAP_FS_MAX_READAHEAD and not beyond @w->last, with one readahead
+ * instead of one synchronous read per page. They are about to be served
+ * from the page cache.
+ */
+static void p2pmap_fs_readahead(struct p2pmap_fs_walk *w, pgoff_t index)
+{
+	unsigned long lo = 1, hi = min_t(unsigned long, w->last - index + 1,
+					 P2PMAP_FS_MAX_READAHEAD);
+	struct file_ra_state ra;
+	unsigned int count;
+
+	while (lo < hi) {
+		unsigned long mid = lo + (hi - lo + 1) / 2;
+
+		if (p2pmap_fs_count_extents(w, (loff_t)index << PAGE_SHIFT,
+					    (loff_t)mid << PAGE_SHIFT, &count))
+			break;
+		if (count > 1)
+			hi = mid - 1;
+		else
+			lo = mid;
+	}
+	/* a window of exactly @lo pages: see ondemand_readahead() */
+	file_ra_state_init(&ra, w->mapping);
+	ra.ra_pages = lo;
+	page_cache_sync_readahead(w->mapping, &ra, NULL, index, lo);
 }
 
 /*
@@ -210,6 +253,10 @@ static int p2pmap_fs_unmapped(struct p2pmap_fs_walk *w, loff_t pos,
 	unsigned int count;
 	int ret;
 
+	if (!w->why) {
+		pg->reason = P2PMAP_REASON_HOLE;	/* not NONE is enough */
+		return 0;
+	}
 	ret = p2pmap_fs_count_extents(w, pos, 1U << w->blkbits, &count);
 	if (ret)
 		return ret;
@@ -225,11 +272,13 @@ static int p2pmap_fs_unmapped(struct p2pmap_fs_walk *w, loff_t pos,
 	 * an unwritten block reads as zeros.
 	 */
 	state = p2pmap_fs_cached(w, pos, false);
-	if (state == P2PMAP_FS_NOT_CACHED) {
+	if (state == P2PMAP_FS_NOT_CACHED || state == P2PMAP_FS_READING) {
 		if (!w->fs->read_unmapped) {
 			pg->reason = P2PMAP_REASON_UNWRITTEN;
 			return 0;
 		}
+		if (state == P2PMAP_FS_NOT_CACHED)
+			p2pmap_fs_readahead(w, pos >> PAGE_SHIFT);
 		state = p2pmap_fs_cached(w, pos, true);
 	}
 	switch (state) {
@@ -243,7 +292,8 @@ static int p2pmap_fs_unmapped(struct p2pmap_fs_walk *w, loff_t pos,
 		pg->reason = P2PMAP_REASON_ERROR;
 		break;
 	case P2PMAP_FS_CACHED_ZERO:
-	case P2PMAP_FS_NOT_CACHED:	/* being read: not up to date yet */
+	case P2PMAP_FS_NOT_CACHED:
+	case P2PMAP_FS_READING:		/* truncated while it was read */
 		/* what an unwritten block reads as; a shared block of zeros too */
 		pg->reason = P2PMAP_REASON_UNWRITTEN;
 		break;
@@ -346,7 +396,8 @@ static int p2pmap_fs_run(struct p2pmap_fs_walk *w, pgoff_t index,
 }
 
 static void p2pmap_fs_walk_init(struct p2pmap_fs_walk *w,
-				const struct p2pmap_fs *fs, struct file *file)
+				const struct p2pmap_fs *fs, struct file *file,
+				pgoff_t last, bool why)
 {
 	w->fs = fs;
 	w->file = file;
@@ -354,6 +405,8 @@ static void p2pmap_fs_walk_init(struct p2pmap_fs_walk *w,
 	w->mapping = w->inode->i_mapping;
 	w->bdev = w->inode->i_sb->s_bdev;
 	w->blkbits = w->inode->i_blkbits;
+	w->last = last;
+	w->why = why;
 }
 
 /**
@@ -436,7 +489,7 @@ int p2pmap_fs_map(const struct p2pmap_fs *fs, struct file *file, pgoff_t pgoff,
 		return 0;
 	}
 
-	p2pmap_fs_walk_init(&w, fs, file);
+	p2pmap_fs_walk_init(&w, fs, file, pgoff + max - 1, true);
 	ret = p2pmap_fs_classify(&w, pgoff, &first);
 	if (!ret)
 		ret = p2pmap_fs_run(&w, pgoff, max, &first, &run);
@@ -500,7 +553,7 @@ int p2pmap_fs_revalidate(const struct p2pmap_fs *fs, struct file *file,
 	if (mapping_tagged(mapping, PAGECACHE_TAG_DIRTY))
 		return -ESTALE;
 
-	p2pmap_fs_walk_init(&w, fs, file);
+	p2pmap_fs_walk_init(&w, fs, file, ext->pgoff + ext->npages - 1, false);
 	for (i = 0; i < ext->npages; i++) {
 		cond_resched();
 		ret = p2pmap_fs_classify(&w, ext->pgoff + i, &pg);
