@@ -16,6 +16,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include <drm/drm_drv.h>
+
 #include "dgpu.h"
 
 /* prepare-and-pin attempts per page before the job gives up with -EBUSY */
@@ -229,8 +231,8 @@ int dgpu_ioctl_submit(struct drm_device *drm, void *data,
 	struct dgpu_file *dfile = file->driver_priv;
 	struct drm_gem_object *src = NULL, *dst = NULL;
 	struct dgpu_job *job;
+	int idx, ret;
 	u32 id;
-	int ret;
 
 	if (args->flags || args->pad ||
 	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
@@ -299,16 +301,25 @@ int dgpu_ioctl_submit(struct drm_device *drm, void *data,
 	if (ret < 0)
 		goto out_free_job;
 
-	/* under dgpu->lock, so that a removal either refuses it or cancels it */
+	/*
+	 * Inside the device (an unplug waits for the section) and under
+	 * dgpu->lock, so that a removal either refuses the job or cancels it.
+	 */
+	if (!drm_dev_enter(drm, &idx)) {
+		ret = -ENODEV;
+		goto out_erase;
+	}
 	mutex_lock(&dgpu->lock);
 	if (dgpu->dying) {
 		mutex_unlock(&dgpu->lock);
+		drm_dev_exit(idx);
 		ret = -ENODEV;
 		goto out_erase;
 	}
 	kref_get(&job->ref);		/* the worker's */
 	queue_work(dgpu->wq, &job->work);
 	mutex_unlock(&dgpu->lock);
+	drm_dev_exit(idx);
 
 	args->job = id;
 	return 0;

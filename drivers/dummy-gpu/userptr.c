@@ -30,6 +30,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include <drm/drm_drv.h>
+
 #include "dgpu.h"
 
 /* pages one p2pmap_mirror_fault() may ask for */
@@ -399,7 +401,7 @@ int dgpu_ioctl_userptr(struct drm_device *drm, void *data,
 	struct p2pmap_mirror *mirror;
 	struct dgpu_userptr *up;
 	u32 handle;
-	int ret;
+	int idx, ret;
 
 	if (args->flags || memchr_inv(args->reserved, 0, sizeof(args->reserved)))
 		return -EINVAL;
@@ -410,9 +412,14 @@ int dgpu_ioctl_userptr(struct drm_device *drm, void *data,
 	    args->addr + args->length > TASK_SIZE)
 		return -EINVAL;
 
+	/* the importer lives until an unplug, which waits for this section */
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
 	up = kzalloc(sizeof(*up), GFP_KERNEL);
-	if (!up)
-		return -ENOMEM;
+	if (!up) {
+		ret = -ENOMEM;
+		goto out_exit;
+	}
 	up->dgpu = dgpu;
 	INIT_LIST_HEAD(&up->node);
 	up->start = args->addr;
@@ -442,22 +449,24 @@ int dgpu_ioctl_userptr(struct drm_device *drm, void *data,
 	if (dgpu->dying) {
 		mutex_unlock(&dgpu->lock);
 		drm_gem_object_put(&up->obj.base);	/* frees it all */
-		return -ENODEV;
+		ret = -ENODEV;
+		goto out_exit;
 	}
 	list_add_tail(&up->node, &dgpu->userptrs);
 	mutex_unlock(&dgpu->lock);
 
 	ret = drm_gem_handle_create(file, &up->obj.base, &handle);
 	drm_gem_object_put(&up->obj.base);	/* the handle holds it now */
-	if (ret)
-		return ret;
-	args->handle = handle;
-	return 0;
+	if (!ret)
+		args->handle = handle;
+	goto out_exit;
 
 out_free_ptes:
 	kvfree(up->ptes);
 out_free_up:
 	mutex_destroy(&up->fault_lock);
 	kfree(up);
+out_exit:
+	drm_dev_exit(idx);
 	return ret;
 }

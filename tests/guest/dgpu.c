@@ -823,4 +823,66 @@ TEST(unload_refused_while_objects_alive)
 	p2pmap_dgpu_close(dev);
 }
 
+static int write_sysfs(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, strlen(value));
+	close(fd);
+	return n == (ssize_t)strlen(value) ? 0 : -errno;
+}
+
+/*
+ * Unbinding the edu function while a file has objects, a mapping and a job
+ * in flight: the job is cancelled, the file's ioctls fail with ENODEV, the
+ * mapping stays readable, and binding again gives a working device.
+ */
+TEST_F_TIMEOUT(dgpu, unbind_with_objects_and_jobs, 120)
+{
+	struct drm_p2pmap_dgpu_result res;
+	struct drm_p2pmap_dgpu_info info;
+	char bdf[32], *map, *mem;
+	uint32_t vram, up, v2;
+	struct p2pmap_dgpu *dev;
+	uint64_t job;
+	unsigned int i;
+
+	if (variant->kind != P2PMAP_DGPU_KIND_PCI)
+		SKIP(return, "a PCI instance's behaviour");
+	snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%x", self->info.pci_domain,
+		 self->info.pci_bdf >> 8, (self->info.pci_bdf >> 3) & 0x1f,
+		 self->info.pci_bdf & 7);
+	mem = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	memset(mem, 0x3c, 4 * PAGE);
+	ASSERT_EQ(0, p2pmap_dgpu_vram_create(self->dev, 4 * PAGE, &vram));
+	ASSERT_EQ(0, p2pmap_dgpu_vram_map(self->dev, vram, 4 * PAGE, (void **)&map));
+	ASSERT_EQ(0, p2pmap_dgpu_userptr(self->dev, mem, 4 * PAGE, &up));
+	ASSERT_EQ(0, p2pmap_dgpu_copy(self->dev, P2PMAP_DGPU_ENGINE_EDU, vram, 0, up, 0,
+				      4 * PAGE, &job));
+	usleep(200000);
+
+	ASSERT_EQ(0, write_sysfs("/sys/bus/pci/drivers/" MODULE "/unbind", bdf));
+	EXPECT_EQ(-ENODEV, p2pmap_dgpu_get_info(self->dev, &info));
+	EXPECT_EQ(-ENODEV, p2pmap_dgpu_wait(self->dev, job, 0, &res));
+	EXPECT_EQ(-ENODEV, p2pmap_dgpu_vram_create(self->dev, PAGE, &v2));
+	for (i = 0; i < 4 * PAGE; i++)	/* whatever the job left: no fault */
+		ASSERT_TRUE(map[i] == 0 || map[i] == 0x3c);
+	munmap(map, 4 * PAGE);
+	p2pmap_dgpu_close(self->dev);
+	self->dev = NULL;
+
+	ASSERT_EQ(0, write_sysfs("/sys/bus/pci/drivers/" MODULE "/bind", bdf));
+	ASSERT_EQ(0, p2pmap_dgpu_open(P2PMAP_DGPU_KIND_PCI, &dev));
+	ASSERT_EQ(0, p2pmap_dgpu_userptr(dev, mem, 4 * PAGE, &up));
+	ASSERT_EQ(0, run_checksum(dev, P2PMAP_DGPU_ENGINE_EDU, up, 0, PAGE, &res));
+	EXPECT_EQ(0, (int)res.error);
+	EXPECT_EQ(p2pmap_dgpu_crc32(0, mem, PAGE), (uint32_t)res.checksum);
+	p2pmap_dgpu_close(dev);
+	munmap(mem, 4 * PAGE);
+}
+
 TEST_HARNESS_MAIN
