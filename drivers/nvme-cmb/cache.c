@@ -927,7 +927,7 @@ retry:
 						       GFP_KERNEL);
 		if (!newext || !newext->pages) {
 			ret = -ENOMEM;
-			goto out_free;
+			goto out_finish;
 		}
 		goto retry;
 	}
@@ -1009,10 +1009,10 @@ out_finish_retry:
 
 out_unlock:
 	mutex_unlock(&cmb->lock);
+out_finish:
 	nvme_cmb_run_revokes(cmb, &stale, P2PMAP_REVOKE_COHERENCY);
 	nvme_cmb_run_revokes(cmb, &revokes, P2PMAP_REVOKE_EVICT);
 	nvme_cmb_finish(cmb, &wb, &dead);
-out_free:
 	if (newext) {
 		kvfree(newext->pages);
 		kfree(newext);
