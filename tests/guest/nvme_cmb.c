@@ -185,9 +185,9 @@ static int disk_write(uint64_t sector, const void *buf, size_t len)
 	return n == (ssize_t)len ? 0 : -1;
 }
 
-static int cmb_open(void)
+static int cmb_open_path(const char *path)
 {
-	struct p2pmap_test_cmb_open o = { .path = (uintptr_t)DISK };
+	struct p2pmap_test_cmb_open o = { .path = (uintptr_t)path };
 	int fd = open(DEVNODE, O_RDWR);
 
 	if (fd < 0)
@@ -197,6 +197,11 @@ static int cmb_open(void)
 		return -1;
 	}
 	return fd;
+}
+
+static int cmb_open(void)
+{
+	return cmb_open_path(DISK);
 }
 
 static int stage(int fd, uint64_t sector, uint32_t nr_pages, uint32_t flags,
@@ -801,6 +806,53 @@ static int detach_note(long long *lost, long long *wb)
 static int disk_present(void)
 {
 	return !access(DISK, F_OK);
+}
+
+/* A partition is served too: its sectors are the disk's, shifted by its start. */
+TEST_F(cmb, partition_is_served_at_its_offset)
+{
+	static char mbr[512] __attribute__((aligned(4096)));
+	static char saved[512] __attribute__((aligned(4096)));
+	const uint64_t start = 65536, len = 65536;	/* sectors: 32 MiB at 32 MiB */
+	struct p2pmap_test_cmb_stage p, d;
+	int dfd, pfd = -1, i;
+
+	if (fs_mounted())
+		SKIP(return, "a file system is mounted on " DISK " (run with --fs none)");
+	ASSERT_EQ(0, disk_read(0, saved, 512));
+	memset(mbr, 0, sizeof(mbr));
+	mbr[446 + 4] = 0x83;				/* Linux */
+	for (i = 0; i < 4; i++) {
+		mbr[446 + 8 + i] = (start >> (8 * i)) & 0xff;	/* first LBA */
+		mbr[446 + 12 + i] = (len >> (8 * i)) & 0xff;	/* sectors */
+	}
+	mbr[510] = 0x55;
+	mbr[511] = (char)0xaa;
+	ASSERT_EQ(0, disk_write(0, mbr, 512));
+	dfd = open(DISK, O_RDONLY);
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, ioctl(dfd, BLKRRPART));
+	for (i = 0; i < 50 && access(DISK "p1", F_OK); i++)
+		usleep(20000);
+	pfd = cmb_open_path(DISK "p1");
+	EXPECT_LE(0, pfd);
+	if (pfd >= 0) {
+		/* page 3 of the partition is page 3 + 32 MiB of the disk */
+		EXPECT_EQ(0, stage(pfd, 3 * 8, 4, 0, &p));
+		EXPECT_EQ(0, check_slot(pfd, p.slot, start + 3 * 8,
+					(start * 512) + 3 * PAGE, 0, 4, SEED));
+		/* the same blocks through the whole disk: the same CMB pages */
+		EXPECT_EQ(0, stage(self->fd, start + 3 * 8, 4, 0, &d));
+		EXPECT_EQ(p.bus_addr, d.bus_addr);
+		EXPECT_EQ(0, put(self->fd, d.slot));
+		EXPECT_EQ(0, put(pfd, p.slot));
+		/* past the partition's end is refused */
+		EXPECT_EQ(-EINVAL, stage(pfd, len - 4, 1, 0, &p));
+		close(pfd);
+	}
+	ASSERT_EQ(0, disk_write(0, saved, 512));
+	EXPECT_EQ(0, ioctl(dfd, BLKRRPART));
+	close(dfd);
 }
 
 /* Unloading the provider revokes (UNLOAD) and writes back first; reloading finds the CMB again. */
