@@ -357,6 +357,11 @@ static int p2pmap_fault_segments(struct p2pmap_fault *f, struct mm_struct *mm)
 			ret = -EFAULT;
 			break;
 		}
+		/* the device gets no more than the CPU: P2P pages skip hmm */
+		if (!(vma->vm_flags & VM_READ)) {
+			ret = -EFAULT;
+			break;
+		}
 		if ((f->flags & P2PMAP_FAULT_WRITE) && !(vma->vm_flags & VM_WRITE)) {
 			ret = -EPERM;
 			break;

@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The P2P path end to end: a written file on the rig's NVMe, mirrored by the
+ * test importer (which imports as the edu PCI function), is served from the
+ * CMB without the page cache; eviction, a controller reset and a write
+ * between jobs take pages back and the device re-faults to the file's
+ * bytes. On the flat topology (edu outside the switch) every page falls
+ * back with NO_ROUTE instead: the test reads the topology from sysfs and
+ * expects what it says.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/p2pmap.h>
+#include "../modules/p2pmap_test_importer.h"
+
+#include "kselftest_harness.h"
+
+#define PAGE 4096UL
+
+/* The sysfs path of the first PCI function with @id ("0x1234:0x11e8"). */
+static int find_pci(const char *id, char *path)
+{
+	char p[PATH_MAX], v[16], d[16], got[40];
+	struct dirent *de;
+	DIR *dir = opendir("/sys/bus/pci/devices");
+	int found = 0;
+	FILE *f;
+
+	while (dir && !found && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/vendor", de->d_name);
+		f = fopen(p, "r");
+		if (!f || !fgets(v, sizeof(v), f))
+			continue;
+		fclose(f);
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/device", de->d_name);
+		f = fopen(p, "r");
+		if (!f || !fgets(d, sizeof(d), f))
+			continue;
+		fclose(f);
+		v[strcspn(v, "\n")] = 0;
+		d[strcspn(d, "\n")] = 0;
+		snprintf(got, sizeof(got), "%s:%s", v, d);
+		if (!strcmp(got, id)) {
+			snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s", de->d_name);
+			found = realpath(p, path) != NULL;
+		}
+	}
+	if (dir)
+		closedir(dir);
+	return found;
+}
+
+static int route_expected(void)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+
+	if (!find_pci("0x1b36:0x0010", a) || !find_pci("0x1234:0x11e8", b))
+		return -1;
+	/* the rig's switch: both functions below one upstream port */
+	return !strcmp(dirname(dirname(a)), dirname(dirname(b)));
+}
+
+static int dev_cmd(int fd, unsigned long op, void *addr, unsigned long npages,
+		   void *ptr, struct p2pmap_test_cmd *out)
+{
+	struct p2pmap_test_cmd cmd = {
+		.addr = (uintptr_t)addr, .npages = npages, .ptr = (uintptr_t)ptr,
+	};
+	int ret = ioctl(fd, op, &cmd);
+
+	if (out)
+		*out = cmd;
+	return ret ? -errno : 0;
+}
+
+static void fill(void *p, unsigned long len, unsigned int seed)
+{
+	unsigned int *w = p;
+	unsigned long i;
+
+	for (i = 0; i < len / sizeof(*w); i++)
+		w[i] = seed * 2654435761u + i;
+}
+
+/* Whether @page holds page @i of a 256-page chunk filled with @seed. */
+static int page_is(const void *page, unsigned int seed, unsigned long i)
+{
+	const unsigned int *w = page;
+	unsigned long j, base = i * PAGE / sizeof(*w);
+
+	for (j = 0; j < PAGE / sizeof(*w); j++)
+		if (w[j] != seed * 2654435761u + base + j)
+			return 0;
+	return 1;
+}
+
+/* A file written, synced and dropped from the page cache. */
+static int make_cold_file(const char *name, unsigned long npages, unsigned int seed)
+{
+	unsigned long chunk = 256, done;
+	void *buf = malloc(chunk * PAGE);
+	int fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0 || !buf)
+		return -1;
+	for (done = 0; done < npages; done += chunk) {
+		unsigned long n = npages - done < chunk ? npages - done : chunk;
+
+		fill(buf, n * PAGE, seed + done);
+		if (pwrite(fd, buf, n * PAGE, done * PAGE) != (ssize_t)(n * PAGE))
+			return -1;
+	}
+	free(buf);
+	if (fsync(fd) || posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED))
+		return -1;
+	return fd;
+}
+
+static unsigned long resident(void *p, unsigned long npages)
+{
+	unsigned char *vec = malloc(npages);
+	unsigned long i, n = 0;
+
+	if (!vec || mincore(p, npages * PAGE, vec))
+		return ~0UL;
+	for (i = 0; i < npages; i++)
+		n += vec[i] & 1;
+	free(vec);
+	return n;
+}
+
+static void get_stats(struct p2pmap_stats *st)
+{
+	int fd = open("/dev/p2pmap", O_RDWR);
+
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	if (fd < 0 || ioctl(fd, P2PMAP_IOC_STATS, st))
+		memset(st, 0xff, sizeof(*st));
+	if (fd >= 0)
+		close(fd);
+}
+
+FIXTURE(p2p)
+{
+	int dev;
+	int route;
+	char *buf;
+};
+
+FIXTURE_SETUP(p2p)
+{
+	if (access("/dev/p2pmap_test_importer", F_OK))
+		ASSERT_EQ(0, system("modprobe p2pmap_test_importer"));
+	self->dev = open("/dev/p2pmap_test_importer", O_RDWR | O_CLOEXEC);
+	ASSERT_GE(self->dev, 0);
+	self->route = route_expected();
+	ASSERT_GE(self->route, 0) TH_LOG("the rig's NVMe and edu are missing");
+	self->buf = malloc(2 * 64 * PAGE);
+	ASSERT_NE(NULL, self->buf);
+}
+
+FIXTURE_TEARDOWN(p2p)
+{
+	close(self->dev);
+	free(self->buf);
+}
+
+/*
+ * A written file is read P2P: every page from the CMB, the bytes equal the
+ * file's, and the page cache does not grow. Without a route: NO_ROUTE.
+ */
+TEST_F(p2p, read_from_cmb_not_page_cache)
+{
+	unsigned long n = 64, i;
+	struct p2pmap_test_cmd cmd;
+	unsigned char snap[128];
+	int fd = make_cold_file("p2p.dat", n, 1);
+	void *p;
+
+	ASSERT_GE(fd, 0);
+	p = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0u, resident(p, n));
+	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_MIRROR, p, n, NULL, NULL));
+	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_READ, p, n, self->buf, &cmd));
+	fill(self->buf + n * PAGE, n * PAGE, 1);
+	EXPECT_EQ(0, memcmp(self->buf, self->buf + n * PAGE, n * PAGE));
+	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_SNAPSHOT, p, n, snap, NULL));
+	if (self->route) {
+		EXPECT_EQ(n, cmd.pages_p2p);
+		EXPECT_EQ(0u, resident(p, n)) TH_LOG("P2P must not fill the page cache");
+		for (i = 0; i < n; i++)
+			EXPECT_EQ(P2PMAP_PATH_P2P, snap[i]);
+	} else {
+		EXPECT_EQ(0u, cmd.pages_p2p);
+		for (i = 0; i < n; i++)
+			EXPECT_EQ(P2PMAP_REASON_NO_ROUTE, snap[n + i]);
+	}
+	munmap(p, n * PAGE);
+	close(fd);
+}
+
+/* A file larger than the 64 MiB CMB streams through it: chunks are evicted
+ * (their pages revoked with cause EVICT) and every range reads right. */
+TEST_F_TIMEOUT(p2p, larger_than_cmb_evicts, 600)
+{
+	unsigned long n = 80 * 256, step = 1024, off;	/* 80 MiB, 4 MiB steps */
+	struct p2pmap_stats st0, st1;
+	struct p2pmap_test_cmd cmd;
+	int fd = make_cold_file("big.dat", n, 2);
+	char *p;
+
+	ASSERT_GE(fd, 0);
+	p = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_MIRROR, p, n, NULL, NULL));
+	get_stats(&st0);
+	for (off = 0; off < n; off += step) {
+		ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_FAULT, p + off * PAGE,
+				     step, NULL, &cmd)) TH_LOG("at page %lu", off);
+		/* the first and last page of each step are the file's */
+		ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_READ, p + off * PAGE, 1,
+				     self->buf, NULL));
+		ASSERT_TRUE(page_is(self->buf, 2 + (off / 256) * 256, off % 256))
+			TH_LOG("page %lu", off);
+	}
+	get_stats(&st1);
+	if (self->route) {
+		EXPECT_GT(st1.revoked[P2PMAP_REVOKE_EVICT], st0.revoked[P2PMAP_REVOKE_EVICT]);
+		EXPECT_GE(st1.pages_p2p - st0.pages_p2p, n);
+	} else {
+		/* no route: nothing staged, nothing evicted, all NO_ROUTE */
+		EXPECT_EQ(st1.revoked[P2PMAP_REVOKE_EVICT], st0.revoked[P2PMAP_REVOKE_EVICT]);
+		EXPECT_EQ(st1.pages_p2p, st0.pages_p2p);
+		EXPECT_GE(st1.fallback[P2PMAP_REASON_NO_ROUTE] -
+			  st0.fallback[P2PMAP_REASON_NO_ROUTE], n);
+	}
+	/* pages evicted early re-fault to the right bytes */
+	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_READ, p, 16, self->buf, NULL));
+	fill(self->buf + 16 * PAGE, 16 * PAGE, 2);
+	EXPECT_EQ(0, memcmp(self->buf, self->buf + 16 * PAGE, 16 * PAGE));
+	munmap(p, n * PAGE);
+	close(fd);
+	unlink("big.dat");
+}
+
+/* A controller reset takes the CMB away: pages revoked (PROVIDER_GONE),
+ * then the device re-faults to the file's bytes. */
+TEST_F(p2p, reset_revokes_then_refaults)
+{
+	unsigned long n = 16, i;
+	struct p2pmap_stats st0, st1;
+	unsigned char snap[32];
+	int fd = make_cold_file("reset.dat", n, 3);
+	int sysfd;
+	void *p;
+
+	ASSERT_GE(fd, 0);
+	p = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_MIRROR, p, n, NULL, NULL));
+	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_FAULT, p, n, NULL, NULL));
+	get_stats(&st0);
+	sysfd = open("/sys/class/nvme/nvme0/reset_controller", O_WRONLY);
+	ASSERT_GE(sysfd, 0);
+	ASSERT_EQ(1, write(sysfd, "1", 1));
+	close(sysfd);
+	/* nvme-cmb notices the reset within its 100 ms poll of CMBMSC */
+	for (i = 0; self->route && i < 100; i++) {
+		get_stats(&st1);
+		if (st1.revoked[P2PMAP_REVOKE_PROVIDER_GONE] -
+		    st0.revoked[P2PMAP_REVOKE_PROVIDER_GONE] >= n)
+			break;
+		usleep(100000);
+	}
+	if (self->route) {
+		EXPECT_GE(st1.revoked[P2PMAP_REVOKE_PROVIDER_GONE] -
+			  st0.revoked[P2PMAP_REVOKE_PROVIDER_GONE], n);
+		ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_SNAPSHOT, p, n, snap, NULL));
+		for (i = 0; i < n; i++)
+			EXPECT_EQ(P2PMAP_PATH_NONE, snap[i]);
+	} else {
+		/* page-cache pages do not depend on the controller's CMB */
+		sleep(1);
+		get_stats(&st1);
+		EXPECT_EQ(st1.revoked[P2PMAP_REVOKE_PROVIDER_GONE],
+			  st0.revoked[P2PMAP_REVOKE_PROVIDER_GONE]);
+		ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_SNAPSHOT, p, n, snap, NULL));
+		for (i = 0; i < n; i++)
+			EXPECT_EQ(P2PMAP_REASON_NO_ROUTE, snap[n + i]);
+	}
+	/* the controller comes back; the device reads the file again */
+	for (i = 0; i < 50; i++) {
+		if (!dev_cmd(self->dev, P2PMAP_TEST_READ, p, n, self->buf, NULL))
+			break;
+		usleep(100000);
+	}
+	fill(self->buf + n * PAGE, n * PAGE, 3);
+	EXPECT_EQ(0, memcmp(self->buf, self->buf + n * PAGE, n * PAGE));
+	munmap(p, n * PAGE);
+	close(fd);
+}
+
+/* O_DIRECT rewrites the blocks under a P2P mapping: no page of the mm
+ * changes, yet the next job sees the new bytes (the coherency point). */
+TEST_F(p2p, odirect_write_between_jobs)
+{
+	unsigned long n = 8;
+	struct p2pmap_stats st0, st1;
+	int fd = make_cold_file("odirect.dat", n, 4);
+	int dfd;
+	void *p, *fresh;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, posix_memalign(&fresh, PAGE, n * PAGE));
+	p = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_MIRROR, p, n, NULL, NULL));
+	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_READ, p, n, self->buf, NULL));
+	get_stats(&st0);
+	dfd = open("odirect.dat", O_RDWR | O_DIRECT);
+	ASSERT_GE(dfd, 0);
+	fill(fresh, n * PAGE, 5);
+	ASSERT_EQ((ssize_t)(n * PAGE), pwrite(dfd, fresh, n * PAGE, 0));
+	close(dfd);
+	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_READ, p, n, self->buf, NULL));
+	EXPECT_EQ(0, memcmp(self->buf, fresh, n * PAGE));
+	get_stats(&st1);
+	if (self->route)
+		EXPECT_GE(st1.revoked[P2PMAP_REVOKE_COHERENCY] -
+			  st0.revoked[P2PMAP_REVOKE_COHERENCY], n);
+	free(fresh);
+	munmap(p, n * PAGE);
+	close(fd);
+}
+
+/* Blocks freed by one file and reused by another are never served from
+ * the first file's staged copy. */
+TEST_F(p2p, reused_blocks_not_stale)
+{
+	unsigned long n = 32;
+	int fd = make_cold_file("first.dat", n, 6), fd2;
+	void *p, *q;
+
+	ASSERT_GE(fd, 0);
+	p = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_MIRROR, p, n, NULL, NULL));
+	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_READ, p, n, self->buf, NULL));
+	munmap(p, n * PAGE);
+	ASSERT_EQ(0, ftruncate(fd, 0));
+	close(fd);
+	unlink("first.dat");
+	sync();
+	fd2 = make_cold_file("second.dat", n, 7);
+	ASSERT_GE(fd2, 0);
+	q = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, fd2, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_MIRROR, q, n, NULL, NULL));
+	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_READ, q, n, self->buf, NULL));
+	fill(self->buf + n * PAGE, n * PAGE, 7);
+	EXPECT_EQ(0, memcmp(self->buf, self->buf + n * PAGE, n * PAGE));
+	munmap(q, n * PAGE);
+	close(fd2);
+}
+
+TEST_HARNESS_MAIN
