@@ -26,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -760,6 +761,103 @@ TEST_F(dgpu, edu_reads_file)
 	p2pmap_dgpu_handle_close(self->dev, vram);
 	p2pmap_dgpu_release_file(self->dev, &fm);
 	close(fd);
+}
+
+/* The device writes a file through its shared mapping (VRAM -> userptr); the file has the bytes. */
+TEST_F(dgpu, device_write_into_file)
+{
+	unsigned long len = 6 * PAGE;
+	struct drm_p2pmap_dgpu_result res;
+	struct p2pmap_dgpu_file_map fm;
+	unsigned int engine;
+	char *mv, *want, *got;
+	uint32_t vram;
+	int fd;
+
+	fd = open("written", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, write_pattern(fd, 0, len, 12));
+	want = malloc(len);
+	got = malloc(len);
+	ASSERT_NE(NULL, want);
+	ASSERT_NE(NULL, got);
+	ASSERT_EQ((ssize_t)len, pread(fd, want, len, 0));
+
+	ASSERT_EQ(0, p2pmap_dgpu_vram_create(self->dev, len, &vram));
+	ASSERT_EQ(0, p2pmap_dgpu_vram_map(self->dev, vram, len, (void **)&mv));
+	fill(mv, len, 13, 0);
+	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, len, 1, &fm));
+
+	/* the CPU engine writes pages 1-4 (from byte 100), edu a piece of page 5 */
+	ASSERT_EQ(0, run_copy(self->dev, P2PMAP_DGPU_ENGINE_CPU, fm.handle, PAGE + 100,
+			      vram, 0, 4 * PAGE, &res));
+	log_result(_metadata, "cpu write", &res);
+	EXPECT_EQ(0, (int)res.error);
+	memcpy(want + PAGE + 100, mv, 4 * PAGE);
+	EXPECT_EQ(0ULL, res.pages_p2p) TH_LOG("device writes go through the page cache");
+	engine = self->info.engines & (1U << P2PMAP_DGPU_ENGINE_EDU) ?
+		 P2PMAP_DGPU_ENGINE_EDU : P2PMAP_DGPU_ENGINE_CPU;
+	ASSERT_EQ(0, run_copy(self->dev, engine, fm.handle, 5 * PAGE + 7, vram, 4 * PAGE,
+			      300, &res));
+	EXPECT_EQ(0, (int)res.error);
+	memcpy(want + 5 * PAGE + 7, mv + 4 * PAGE, 300);
+
+	p2pmap_dgpu_release_file(self->dev, &fm);
+	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ((ssize_t)len, pread(fd, got, len, 0));
+	EXPECT_EQ(0, memcmp(want, got, len));
+	munmap(mv, len);
+	p2pmap_dgpu_handle_close(self->dev, vram);
+	free(want);
+	free(got);
+	close(fd);
+}
+
+/* A job whose process exits under it ends (done, or ESRCH/EFAULT) and the kernel stays clean. */
+TEST_F(dgpu, process_exit_during_job)
+{
+	unsigned int round;
+
+	for (round = 0; round < 5; round++) {
+		struct drm_p2pmap_dgpu_result res;
+		int pipefd[2], status;
+		uint64_t job = 0;
+		pid_t pid;
+
+		ASSERT_EQ(0, pipe(pipefd));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			unsigned long len = 8UL << 20;
+			uint32_t up;
+			char *mem;
+
+			/* the child shares the DRM file; its memory goes when it exits */
+			mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (mem == MAP_FAILED)
+				_exit(1);
+			memset(mem, 7, len);
+			if (p2pmap_dgpu_userptr(self->dev, mem, len, &up) ||
+			    p2pmap_dgpu_checksum(self->dev, P2PMAP_DGPU_ENGINE_CPU, up, 0,
+						 len, &job) ||
+			    p2pmap_dgpu_handle_close(self->dev, up))
+				_exit(2);
+			if (write(pipefd[1], &job, sizeof(job)) != sizeof(job))
+				_exit(3);
+			usleep(1000 * round);
+			_exit(0);
+		}
+		close(pipefd[1]);
+		ASSERT_EQ((ssize_t)sizeof(job), read(pipefd[0], &job, sizeof(job)));
+		close(pipefd[0]);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_EQ(0, status);
+		ASSERT_EQ(0, p2pmap_dgpu_wait(self->dev, job, P2PMAP_DGPU_WAIT_FOREVER, &res));
+		if (res.error)
+			EXPECT_TRUE(res.error == ESRCH || res.error == EFAULT)
+				TH_LOG("round %u: %s", round, strerror(res.error));
+	}
 }
 
 /* The virtual instance has no PCI function: never P2P, NO_ROUTE for file data. */
