@@ -272,6 +272,39 @@ TEST_F(mirror, punch_hole_refaults_zeros)
 	close(fd);
 }
 
+/* Collapse and insert range move the file's data: both revoke, and the
+ * device re-faults to the shifted bytes. */
+TEST_F(mirror, collapse_insert_range_revoke)
+{
+	unsigned long n = 64;	/* 256 KiB: a multiple of any block size here */
+	struct p2pmap_test_cmd before, after;
+	char *want = self->buf + 32 * PAGE;
+	int fd = make_file("shift.dat", n, 14);
+	void *p;
+
+	ASSERT_GE(fd, 0);
+	p = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, dev_cmd(self->fd, P2PMAP_TEST_MIRROR, p, 16, NULL, NULL));
+	ASSERT_EQ(0, dev_cmd(self->fd, P2PMAP_TEST_READ, p, 16, self->buf, &before));
+
+	/* drop pages 0-3: page 4 becomes page 0 */
+	ASSERT_EQ(0, fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, 0, 4 * PAGE));
+	ASSERT_EQ(0, dev_cmd(self->fd, P2PMAP_TEST_READ, p, 16, self->buf, &after));
+	EXPECT_GT(after.invalidations, before.invalidations);
+	fill(want, 20 * PAGE, 14);
+	EXPECT_EQ(0, memcmp(self->buf, want + 4 * PAGE, 16 * PAGE));
+
+	/* put 4 pages of hole back at 0: the data moves back up */
+	before = after;
+	ASSERT_EQ(0, fallocate(fd, FALLOC_FL_INSERT_RANGE, 0, 4 * PAGE));
+	ASSERT_EQ(0, dev_cmd(self->fd, P2PMAP_TEST_READ, p, 16, self->buf, &after));
+	EXPECT_GT(after.invalidations, before.invalidations);
+	EXPECT_EQ(0, memcmp(self->buf + 8 * PAGE, want + 8 * PAGE, 8 * PAGE));
+	munmap(p, n * PAGE);
+	close(fd);
+}
+
 /* mprotect(PROT_NONE) revokes; the device cannot read what the CPU cannot. */
 TEST_F(mirror, mprotect_revokes)
 {
