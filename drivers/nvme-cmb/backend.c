@@ -201,8 +201,9 @@ static int nvme_cmb_backend_map(struct nvme_cmb *cmb, u64 offset, u64 size,
 	void *mem = NULL;
 
 	if (!pci_has_p2pmem(pdev)) {
-		snprintf(why, len, "nvme did not register its CMB with P2PDMA");
-		return -ENODEV;
+		/* nvme-pci registers it in its first (asynchronous) reset */
+		snprintf(why, len, "nvme did not register its CMB with P2PDMA (yet)");
+		return -EAGAIN;
 	}
 	/* nvme may keep its queues in the CMB: take the largest piece left. */
 	for (size = round_down(size, SZ_1M); size >= SZ_1M; size -= SZ_1M) {
@@ -367,9 +368,9 @@ static void nvme_cmb_backend_unmap(struct nvme_cmb *cmb)
  * @len: size of @why.
  *
  * Context: process context, with @cmb->pdev's driver (nvme) bound.
- * Return: 0, -ENODEV when the controller has no usable CMB, -EOPNOTSUPP
- * when DMA to it would not be peer to peer, or another negative errno;
- * @why says which.
+ * Return: 0, -ENODEV when the controller has no usable CMB, -EAGAIN when
+ * nvme-pci has not set it up yet (p2pdma), -EOPNOTSUPP when DMA to it would
+ * not be peer to peer, or another negative errno; @why says which.
  */
 int nvme_cmb_backend_probe(struct nvme_cmb *cmb, char *why, size_t len)
 {

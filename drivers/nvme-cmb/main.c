@@ -100,8 +100,20 @@ static struct nvme_cmb *nvme_cmb_find_locked(struct pci_dev *pdev)
 	return NULL;
 }
 
-/* Look at one nvme-bound function; its device_lock is held. */
-static void nvme_cmb_attach_locked(struct pci_dev *pdev)
+/*
+ * Scans left while a controller's CMB is not set up yet (nvme-pci sets it
+ * up in its asynchronous first reset); reset by every bind
+ * (nvme_cmb_list_lock).
+ */
+static unsigned int nvme_cmb_scan_retries;
+#define NVME_CMB_SCAN_RETRIES	15
+#define NVME_CMB_SCAN_DELAY	(2 * HZ)
+
+/*
+ * Look at one nvme-bound function; its device_lock is held. Return -EAGAIN
+ * when it should be looked at again later.
+ */
+static int nvme_cmb_attach_locked(struct pci_dev *pdev)
 {
 	struct nvme_cmb *cmb;
 	char why[128] = "";
@@ -110,11 +122,11 @@ static void nvme_cmb_attach_locked(struct pci_dev *pdev)
 
 	lockdep_assert_held(&nvme_cmb_list_lock);
 	if (nvme_cmb_find_locked(pdev))
-		return;
+		return 0;
 
 	cmb = kzalloc(sizeof(*cmb), GFP_KERNEL);
 	if (!cmb)
-		return;
+		return -ENOMEM;
 	cmb->pdev = pci_dev_get(pdev);	/* pairs with pci_dev_put() in detach */
 	strscpy(cmb->name, pci_name(pdev), sizeof(cmb->name));
 	device_for_each_child(&pdev->dev, cmb->name, nvme_cmb_ctrl_name);
@@ -130,7 +142,8 @@ static void nvme_cmb_attach_locked(struct pci_dev *pdev)
 
 	ret = nvme_cmb_backend_probe(cmb, why, sizeof(why));
 	if (ret) {
-		pci_info(pdev, "p2pmap: %s not used: %s\n", cmb->name, why);
+		if (ret != -EAGAIN || !nvme_cmb_scan_retries)
+			pci_info(pdev, "p2pmap: %s not used: %s\n", cmb->name, why);
 		snprintf(note, sizeof(note), "%s none: %s", cmb->name, why);
 		nvme_cmb_debugfs_note(pdev, note);
 		goto out_free;
@@ -156,7 +169,7 @@ static void nvme_cmb_attach_locked(struct pci_dev *pdev)
 	snprintf(note, sizeof(note), "%s cmb %llu bytes at 0x%llx, %s backend",
 		 cmb->name, cmb->size, cmb->bus, NVME_CMB_BACKEND_NAME);
 	nvme_cmb_debugfs_note(pdev, note);
-	return;
+	return 0;
 
 out_cache_destroy:
 	nvme_cmb_cache_destroy(cmb);
@@ -165,6 +178,7 @@ out_backend_remove:
 out_free:
 	pci_dev_put(cmb->pdev);
 	kfree(cmb);
+	return ret;
 }
 
 /* Take a CMB back and free it; it is off nvme_cmb_list already. */
@@ -195,6 +209,7 @@ static void nvme_cmb_detach(struct nvme_cmb *cmb,
 static void nvme_cmb_scan(struct work_struct *work)
 {
 	struct pci_dev *pdev = NULL;
+	bool again = false;
 
 	for_each_pci_dev(pdev) {
 		if (pdev->class != PCI_CLASS_STORAGE_EXPRESS)
@@ -202,11 +217,18 @@ static void nvme_cmb_scan(struct work_struct *work)
 		device_lock(&pdev->dev);
 		if (nvme_cmb_is_nvme(pdev)) {
 			mutex_lock(&nvme_cmb_list_lock);
-			nvme_cmb_attach_locked(pdev);
+			again |= nvme_cmb_attach_locked(pdev) == -EAGAIN;
 			mutex_unlock(&nvme_cmb_list_lock);
 		}
 		device_unlock(&pdev->dev);
 	}
+	mutex_lock(&nvme_cmb_list_lock);
+	if (again && nvme_cmb_scan_retries) {
+		nvme_cmb_scan_retries--;
+		mod_delayed_work(system_wq, &nvme_cmb_scan_work,
+				 NVME_CMB_SCAN_DELAY);
+	}
+	mutex_unlock(&nvme_cmb_list_lock);
 }
 
 static int nvme_cmb_bus_notify(struct notifier_block *nb,
@@ -217,8 +239,12 @@ static int nvme_cmb_bus_notify(struct notifier_block *nb,
 
 	switch (action) {
 	case BUS_NOTIFY_BOUND_DRIVER:
-		if (nvme_cmb_is_nvme(pdev))
+		if (nvme_cmb_is_nvme(pdev)) {
+			mutex_lock(&nvme_cmb_list_lock);
+			nvme_cmb_scan_retries = NVME_CMB_SCAN_RETRIES;
+			mutex_unlock(&nvme_cmb_list_lock);
 			mod_delayed_work(system_wq, &nvme_cmb_scan_work, HZ);
+		}
 		break;
 	case BUS_NOTIFY_UNBIND_DRIVER:	/* before nvme_remove() */
 	case BUS_NOTIFY_DEL_DEVICE:	/* in case no driver was unbound */
@@ -255,6 +281,9 @@ static int __init nvme_cmb_init(void)
 	ret = bus_register_notifier(&pci_bus_type, &nvme_cmb_bus_nb);
 	if (ret)
 		goto out_snoop_exit;
+	mutex_lock(&nvme_cmb_list_lock);
+	nvme_cmb_scan_retries = NVME_CMB_SCAN_RETRIES;
+	mutex_unlock(&nvme_cmb_list_lock);
 	nvme_cmb_scan(NULL);
 	pr_info("loaded (%s backend)\n", NVME_CMB_BACKEND_NAME);
 	return 0;
