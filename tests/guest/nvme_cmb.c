@@ -11,8 +11,11 @@
  * pattern whose blocks FIEMAP gives; with --fs none, the raw namespace.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <stdint.h>
@@ -495,6 +498,55 @@ TEST_F(cmb, write_back_round_trip)
 	ASSERT_EQ(0, disk_write(sector + 32, buf, sizeof(buf)));
 }
 
+/* Unbind the driver of the rig's first edu; remember it to bind it back. */
+static int edu_unbind(char *bdf, char *drv)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	struct dirent *de;
+	DIR *dir = opendir("/sys/bus/pci/devices");
+	int ret = -1;
+	ssize_t n;
+	FILE *f;
+
+	while (dir && (de = readdir(dir))) {
+		char id[32] = "";
+
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(id, sizeof(id), f))
+			id[0] = 0;
+		fclose(f);
+		if (strncmp(id, "0x11e8", 6))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0)
+			continue;
+		link[n] = 0;
+		snprintf(drv, PATH_MAX, "/sys/bus/pci/drivers/%.200s", basename(link));
+		snprintf(bdf, 16, "%.15s", de->d_name);
+		snprintf(path, sizeof(path), "%s/unbind", drv);
+		f = fopen(path, "w");
+		ret = f && fputs(bdf, f) >= 0 && !fclose(f) ? 0 : -1;
+		break;
+	}
+	if (dir)
+		closedir(dir);
+	return ret;
+}
+
+static int edu_rebind(const char *bdf, const char *drv)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/bind", drv);
+	f = fopen(path, "w");
+	return f && fputs(bdf, f) >= 0 && !fclose(f) ? 0 : -1;
+}
+
 /* The edu device reads the staged bytes peer to peer from the bus address. */
 TEST_F(cmb, edu_dma_from_bus_address_returns_staged_bytes)
 {
@@ -503,15 +555,20 @@ TEST_F(cmb, edu_dma_from_bus_address_returns_staged_bytes)
 	int64_t sector = sector_of(777 * PAGE, 2 * PAGE);
 	int ret;
 
+	char drv[PATH_MAX] = "", bdf[16] = "";
+
 	ASSERT_LE(0, sector);
 	ASSERT_EQ(0, stage(self->fd, sector, 2, 0, &st));
 	ret = cmb_io(self->fd, P2PMAP_TEST_CMB_READ, st.slot, P2PMAP_TEST_CMB_EDU,
 		     PAGE, dma, PAGE);
-	if (ret == -ENODEV || ret == -EBUSY) {
-		put(self->fd, st.slot);
-		SKIP(return, "no free edu device (%d)", ret);
+	if (ret == -EBUSY) {
+		/* dummy-gpu drives the rig's edu: lend it to the test module */
+		ASSERT_EQ(0, edu_unbind(bdf, drv));
+		ret = cmb_io(self->fd, P2PMAP_TEST_CMB_READ, st.slot,
+			     P2PMAP_TEST_CMB_EDU, PAGE, dma, PAGE);
+		EXPECT_EQ(0, edu_rebind(bdf, drv));
 	}
-	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, ret) TH_LOG("the rig has an edu device; the DMA must work");
 	fill(want, SEED, 778 * PAGE, PAGE);
 	EXPECT_EQ(0, memcmp(dma, want, PAGE));
 	EXPECT_EQ(0, put(self->fd, st.slot));
