@@ -68,12 +68,22 @@ struct dgpu_engine_ops {
  * struct dgpu_engine - an engine of a device instance
  * @ops: what it does.
  * @id: enum p2pmap_dgpu_engine.
- * @priv: the engine's own state.
+ * @exclusive: the engine does one piece at a time (edu: one DMA channel);
+ *	jobs then take @lock before they pin their pages.
+ * @lock: see below.
  */
 struct dgpu_engine {
 	const struct dgpu_engine_ops *ops;
 	enum p2pmap_dgpu_engine id;
-	void *priv;
+	bool exclusive;
+
+	/*
+	 * lock, for an exclusive engine, is held by a job from the pinning of
+	 * a piece's pages to their unpinning: a page is pinned only while the
+	 * engine works on it, not while its job waits for the engine, since
+	 * an invalidation of the page spins until the pin goes.
+	 */
+	struct mutex lock;
 };
 
 /**

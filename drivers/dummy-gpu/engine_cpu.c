@@ -59,6 +59,8 @@ struct dgpu_engine *dgpu_engine_cpu_create(struct dgpu_device *dgpu)
 		return ERR_PTR(-ENOMEM);
 	engine->ops = &dgpu_cpu_ops;
 	engine->id = P2PMAP_DGPU_ENGINE_CPU;
+	engine->exclusive = false;	/* every job copies on its own CPU */
+	mutex_init(&engine->lock);
 	return engine;
 }
 
@@ -70,5 +72,8 @@ struct dgpu_engine *dgpu_engine_cpu_create(struct dgpu_device *dgpu)
  */
 void dgpu_engine_cpu_destroy(struct dgpu_engine *engine)
 {
+	if (!engine)
+		return;
+	mutex_destroy(&engine->lock);
 	kfree(engine);
 }

@@ -252,6 +252,8 @@ struct dgpu_engine *dgpu_engine_edu_create(struct dgpu_device *dgpu)
 		return ERR_PTR(-ENOMEM);
 	edu->engine.ops = &dgpu_edu_ops;
 	edu->engine.id = P2PMAP_DGPU_ENGINE_EDU;
+	edu->engine.exclusive = true;
+	mutex_init(&edu->engine.lock);
 	edu->pdev = pdev;
 	mutex_init(&edu->lock);
 	init_completion(&edu->done);
@@ -316,5 +318,6 @@ void dgpu_engine_edu_destroy(struct dgpu_engine *engine)
 	pcim_iounmap_regions(edu->pdev, BIT(0));
 	__free_page(edu->scratch);
 	mutex_destroy(&edu->lock);
+	mutex_destroy(&edu->engine.lock);
 	kfree(edu);
 }

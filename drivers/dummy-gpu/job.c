@@ -82,7 +82,8 @@ static u64 dgpu_job_invalidations(struct dgpu_job *job)
 /*
  * Make the source page (and the destination page) of one piece reachable
  * and pin them. Faults happen with no pin held; a page taken back between
- * the fault and the pin is simply faulted again.
+ * the fault and the pin is simply faulted again. On success an exclusive
+ * engine is held too, until dgpu_job_unpin().
  */
 static int dgpu_job_pin(struct dgpu_job *job, u64 pos, struct dgpu_span *src,
 			struct dgpu_span *dst)
@@ -91,6 +92,7 @@ static int dgpu_job_pin(struct dgpu_job *job, u64 pos, struct dgpu_span *src,
 	/* each page is counted once: at its first byte, or the job's */
 	bool count_src = !pos || !offset_in_page(soff);
 	bool count_dst = !pos || !offset_in_page(doff);
+	struct dgpu_engine *engine = job->engine;
 	unsigned int tries;
 	int ret;
 
@@ -108,19 +110,21 @@ static int dgpu_job_pin(struct dgpu_job *job, u64 pos, struct dgpu_span *src,
 				return ret;
 		}
 
+		if (engine->exclusive)
+			mutex_lock(&engine->lock);
 		ret = job->src->ops->pin(job->src, soff, false,
 					 count_src ? &job->stats : NULL, src);
-		if (ret == -EAGAIN)
-			continue;
-		if (ret)
-			return ret;
-		if (!job->dst)
-			return 0;
-		ret = job->dst->ops->pin(job->dst, doff, true,
-					 count_dst ? &job->stats : NULL, dst);
+		if (!ret && job->dst) {
+			ret = job->dst->ops->pin(job->dst, doff, true,
+						 count_dst ? &job->stats : NULL,
+						 dst);
+			if (ret)
+				job->src->ops->unpin(job->src, soff);
+		}
 		if (!ret)
 			return 0;
-		job->src->ops->unpin(job->src, soff);
+		if (engine->exclusive)
+			mutex_unlock(&engine->lock);
 		if (ret != -EAGAIN)
 			return ret;
 	}
@@ -132,6 +136,8 @@ static void dgpu_job_unpin(struct dgpu_job *job, u64 pos)
 	if (job->dst)
 		job->dst->ops->unpin(job->dst, job->dst_offset + pos);
 	job->src->ops->unpin(job->src, job->src_offset + pos);
+	if (job->engine->exclusive)
+		mutex_unlock(&job->engine->lock);
 }
 
 static void dgpu_job_work(struct work_struct *work)

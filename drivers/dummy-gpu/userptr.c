@@ -17,7 +17,8 @@
  * An engine uses a page between pin and unpin. invalidate must not return
  * while a page it takes back is pinned (p2pmap may reuse the address at
  * once), and may not sleep, so it spins until the pin goes: at most one
- * edu DMA pair (~200 ms) or one CPU page copy. A job never faults while it
+ * CPU page copy, or one edu piece (four DMAs, ~400 ms: a job pins for edu
+ * only once it holds the engine). A job never faults while it
  * holds a pin (a fault may have to wait for an invalidation), and pins only
  * with a trylock of fault_lock, so no pin appears on a page being faulted.
  */
