@@ -463,10 +463,6 @@ int p2pmap_fs_map(const struct p2pmap_fs *fs, struct file *file, pgoff_t pgoff,
 		return -EINVAL;
 
 	memset(ext, 0, sizeof(*ext));
-	/* before anything is looked at: a change from now on bumps it */
-	if (IS_I_VERSION(inode))
-		ext->cookie = inode_query_iversion(inode);
-
 	size = i_size_read(inode);
 	if (!size || pgoff > (pgoff_t)((size - 1) >> PAGE_SHIFT))
 		return -EFAULT;
@@ -489,6 +485,13 @@ int p2pmap_fs_map(const struct p2pmap_fs *fs, struct file *file, pgoff_t pgoff,
 		return 0;
 	}
 
+	/*
+	 * After the range was written back (on XFS that allocates blocks,
+	 * which moves i_version) and before any block is looked up: a change
+	 * from now on moves it.
+	 */
+	if (IS_I_VERSION(inode))
+		ext->cookie = inode_query_iversion(inode);
 	p2pmap_fs_walk_init(&w, fs, file, pgoff + max - 1, true);
 	ret = p2pmap_fs_classify(&w, pgoff, &first);
 	if (!ret)
