@@ -636,7 +636,7 @@ TEST_F_TIMEOUT(dgpu, close_with_jobs_in_flight, 300)
 {
 	unsigned int engine = variant->kind == P2PMAP_DGPU_KIND_PCI ?
 			      P2PMAP_DGPU_ENGINE_EDU : P2PMAP_DGPU_ENGINE_CPU;
-	unsigned long len = variant->kind == P2PMAP_DGPU_KIND_PCI ? 4 * PAGE : 16UL << 20;
+	unsigned long len = variant->kind == P2PMAP_DGPU_KIND_PCI ? 4 * PAGE : 32UL << 20;
 	const unsigned int njobs = 8;
 	struct drm_p2pmap_dgpu_result res;
 	struct p2pmap_dgpu *dev;
@@ -667,7 +667,8 @@ TEST_F_TIMEOUT(dgpu, close_with_jobs_in_flight, 300)
 		ASSERT_EQ(0, p2pmap_dgpu_handle_close(dev, up));	/* the job keeps it */
 	}
 	EXPECT_EQ(-ETIME, p2pmap_dgpu_wait(dev, job, 0, &res));
-	usleep(300000);		/* let the first jobs get going (an edu DMA takes 100 ms) */
+	/* a quarter of a job's time: every job has started, none is near its end */
+	usleep(job_ms * 1000 / 4);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	p2pmap_dgpu_close(dev);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
