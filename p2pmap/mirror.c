@@ -39,7 +39,10 @@
  * @live: pages of the mirror still mapped through it.
  * @file: the file whose blocks the chunk holds (referenced).
  * @pgoff: file page of @first.
- * @iversion: the inode's i_version when the blocks were looked up.
+ * @iversion: the inode's i_version when the blocks were looked up (for a
+ *	file system without device_revalidate).
+ * @ext: the extent the file system described, for device_revalidate.
+ * @id: identifies @held across a dropped mirror lock.
  * @published: the pages were handed to the importer.
  * @revoked: the provider took the chunk back before it was published.
  * @stale: the blocks may have changed since staging: the provider must
@@ -55,6 +58,8 @@ struct p2pmap_held {
 	struct file *file;
 	pgoff_t pgoff;
 	u64 iversion;
+	struct p2pmap_extent ext;
+	u64 id;
 	bool published;
 	bool revoked;
 	bool stale;
@@ -102,6 +107,8 @@ struct p2pmap_mirror {
 	struct list_head release;
 	struct work_struct release_work;
 };
+
+static atomic64_t p2pmap_held_ids = ATOMIC64_INIT(0);
 
 static void p2pmap_held_put_chunk(struct p2pmap_held *held)
 {
@@ -490,6 +497,9 @@ static int p2pmap_fault_p2p(struct p2pmap_fault *f, struct p2pmap_segment *seg)
 		held->file = get_file(seg->file);	/* pairs with fput() when the chunk goes */
 		held->pgoff = seg->pgoff + (first - seg->first);
 		held->iversion = iversion;
+		held->ext = ext;
+		held->ext.npages = n;
+		held->id = atomic64_inc_return(&p2pmap_held_ids);
 		owner.revoke = p2pmap_mirror_chunk_revoke;
 		owner.priv = held;
 		list_add_tail(&held->node, &f->held);
@@ -516,6 +526,20 @@ static int p2pmap_fault_p2p(struct p2pmap_fault *f, struct p2pmap_segment *seg)
 			/* taken back before we had it: the attempt retries */
 			p2pmap_chunk_put(chunk);
 			continue;
+		}
+		/*
+		 * Changes no notifier reports (online defragmentation, reflink
+		 * of the file as a source) may have moved the blocks while they
+		 * were staged: ask the file system before publishing.
+		 */
+		if (ops->device_revalidate) {
+			ret = ops->device_revalidate(seg->file, &held->ext);
+			if (ret) {
+				held->stale = true;	/* unwind forgets the chunk */
+				if (ret == -ESTALE)
+					ret = -EAGAIN;
+				break;
+			}
 		}
 
 		for (i = 0; i < n; i++) {
@@ -762,8 +786,11 @@ int p2pmap_mirror_fault(struct p2pmap_mirror *mirror, unsigned long start,
 		p2pmap_fault_put_files(&f);
 		if (!ret)
 			ret = p2pmap_fault_pages(&f, mm, seq);
-		if (ret == -EBUSY) {
-			/* hmm_range_fault() saw the sequence move */
+		if (ret == -EBUSY || ret == -EAGAIN) {
+			/*
+			 * hmm_range_fault() saw the sequence move, or the file
+			 * system said the blocks moved while they were staged
+			 */
 			p2pmap_fault_unwind(&f);
 			p2pmap_stats_retry(mirror->importer);
 			continue;
@@ -795,6 +822,32 @@ out_free:
 }
 EXPORT_SYMBOL_GPL(p2pmap_mirror_fault);
 
+struct p2pmap_recheck {
+	u64 id;
+	struct file *file;
+	struct p2pmap_extent ext;
+	u64 iversion;
+	bool stale;
+};
+
+/* Whether the blocks behind a P2P extent still hold the file's data. */
+static bool p2pmap_recheck_stale(struct p2pmap_recheck *rc)
+{
+	struct inode *inode = file_inode(rc->file);
+	const struct p2pmap_vm_ops *ops = p2pmap_vm_ops_get(inode->i_sb->s_type);
+	loff_t pos = (loff_t)rc->ext.pgoff << PAGE_SHIFT;
+	bool stale;
+
+	if (ops && ops->device_revalidate)
+		stale = ops->device_revalidate(rc->file, &rc->ext) != 0;
+	else
+		stale = !inode_eq_iversion(inode, rc->iversion) ||
+			filemap_range_needs_writeback(rc->file->f_mapping, pos,
+						      pos + rc->ext.npages * PAGE_SIZE - 1);
+	p2pmap_vm_ops_put(ops);
+	return stale;
+}
+
 /**
  * p2pmap_mirror_begin_access() - a coherency point before a device access
  * @mirror: a mirror.
@@ -805,8 +858,10 @@ EXPORT_SYMBOL_GPL(p2pmap_mirror_fault);
  * change a file's data without any notifier reaching the mirror when the
  * written pages are not mapped in the mirrored address space. Importers call
  * this at the start of each device access (a job): every P2P page of the
- * range whose file changed since its blocks were staged (its i_version
- * moved, or the range has dirty page cache) is revoked with cause
+ * range whose blocks may no longer hold the file's data — the file system's
+ * device_revalidate says so (defragmentation, reflink, a write written
+ * back), or without it the inode's i_version moved or the range has dirty
+ * page cache — is revoked with cause
  * P2PMAP_REVOKE_COHERENCY and its chunk forgotten by the provider, so the
  * next p2pmap_mirror_fault() flushes or falls back and stages the blocks
  * again. Page-cache pages need nothing: they are the file's data.
@@ -815,12 +870,13 @@ EXPORT_SYMBOL_GPL(p2pmap_mirror_fault);
  *
  * Context: process context; sleeps (takes the mirror lock).
  * Return: the number of pages revoked; -EINVAL for a range outside the
- * mirror.
+ * mirror; -ENOMEM.
  */
 long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
 				unsigned long start, unsigned long npages)
 {
-	unsigned long first, last;
+	struct p2pmap_recheck *rcs = NULL;
+	unsigned long first, last, n = 0, i;
 	struct p2pmap_held *held;
 	long revoked = 0;
 
@@ -831,26 +887,54 @@ long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
 	first = (start - mirror->start) >> PAGE_SHIFT;
 	last = first + npages;
 
+	/*
+	 * Revalidation takes file-system locks, which rank above the mirror
+	 * lock (truncate holds i_rwsem when the notifier takes it): the
+	 * extents are copied out under the lock and checked without it.
+	 */
 	mutex_lock(&mirror->lock);
-again:
+	list_for_each_entry(held, &mirror->held, node)
+		if (held->first < last && held->first + held->npages > first)
+			n++;
+	if (n)
+		rcs = kvcalloc(n, sizeof(*rcs), GFP_KERNEL);
+	i = 0;
 	list_for_each_entry(held, &mirror->held, node) {
-		struct inode *inode = file_inode(held->file);
-		loff_t pos = (loff_t)held->pgoff << PAGE_SHIFT;
-
-		if (held->first >= last || held->first + held->npages <= first)
+		if (!rcs || held->first >= last || held->first + held->npages <= first)
 			continue;
-		if (inode_eq_iversion(inode, held->iversion) &&
-		    !filemap_range_needs_writeback(held->file->f_mapping, pos,
-						   pos + ((loff_t)held->npages << PAGE_SHIFT) - 1))
-			continue;
-		/* the revocation moves @held off the list: look again */
-		revoked += p2pmap_mirror_revoke_locked(mirror, held->first,
-						       held->npages,
-						       P2PMAP_REVOKE_COHERENCY,
-						       true);
-		goto again;
+		rcs[i].id = held->id;
+		rcs[i].file = get_file(held->file);	/* pairs with fput() below */
+		rcs[i].ext = held->ext;
+		rcs[i].iversion = held->iversion;
+		i++;
 	}
 	mutex_unlock(&mirror->lock);
+	if (n && !rcs)
+		return -ENOMEM;
+
+	for (i = 0; i < n; i++)
+		rcs[i].stale = p2pmap_recheck_stale(&rcs[i]);
+
+	mutex_lock(&mirror->lock);
+	for (i = 0; i < n; i++) {
+		if (!rcs[i].stale)
+			continue;
+		list_for_each_entry(held, &mirror->held, node) {
+			if (held->id != rcs[i].id)
+				continue;
+			/* the revocation moves @held off the list */
+			revoked += p2pmap_mirror_revoke_locked(mirror, held->first,
+							       held->npages,
+							       P2PMAP_REVOKE_COHERENCY,
+							       true);
+			break;
+		}
+	}
+	mutex_unlock(&mirror->lock);
+
+	for (i = 0; i < n; i++)
+		fput(rcs[i].file);
+	kvfree(rcs);
 	return revoked;
 }
 EXPORT_SYMBOL_GPL(p2pmap_mirror_begin_access);
