@@ -381,7 +381,12 @@ static int p2pmap_fault_segments(struct p2pmap_fault *f, struct mm_struct *mm)
 
 		if (!vma->vm_file || vma_is_anonymous(vma)) {
 			seg->reason = P2PMAP_REASON_ANONYMOUS;
-		} else if (!(vma->vm_flags & VM_SHARED)) {
+		} else if (!(vma->vm_flags & VM_MAYSHARE)) {
+			/*
+			 * MAP_PRIVATE. (A MAP_SHARED mapping of a file opened
+			 * read-only keeps VM_MAYSHARE but not VM_SHARED: its
+			 * pages are the file's all the same.)
+			 */
 			seg->reason = P2PMAP_REASON_PRIVATE;
 		} else if (vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP)) {
 			seg->reason = P2PMAP_REASON_UNSUPPORTED_FS;

@@ -215,6 +215,33 @@ TEST_F(p2p, read_from_cmb_not_page_cache)
 	close(fd);
 }
 
+/* A read-only file mapped MAP_SHARED is the file's own pages: P2P too. */
+TEST_F(p2p, readonly_shared_mapping_is_not_private)
+{
+	unsigned long n = 8, i;
+	unsigned char snap[16];
+	int fd = make_cold_file("ro.dat", n, 8), ro;
+	void *p;
+
+	ASSERT_GE(fd, 0);
+	close(fd);
+	ro = open("ro.dat", O_RDONLY);
+	ASSERT_GE(ro, 0);
+	p = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, ro, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_MIRROR, p, n, NULL, NULL));
+	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_READ, p, n, self->buf, NULL));
+	fill(self->buf + n * PAGE, n * PAGE, 8);
+	EXPECT_EQ(0, memcmp(self->buf, self->buf + n * PAGE, n * PAGE));
+	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_SNAPSHOT, p, n, snap, NULL));
+	for (i = 0; i < n; i++) {
+		EXPECT_NE(P2PMAP_REASON_PRIVATE, snap[n + i]);
+		EXPECT_EQ(self->route ? P2PMAP_PATH_P2P : P2PMAP_PATH_PAGECACHE, snap[i]);
+	}
+	munmap(p, n * PAGE);
+	close(ro);
+}
+
 /* A file larger than the 64 MiB CMB streams through it: chunks are evicted
  * (their pages revoked with cause EVICT) and every range reads right. */
 TEST_F_TIMEOUT(p2p, larger_than_cmb_evicts, 600)
