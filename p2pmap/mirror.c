@@ -897,15 +897,27 @@ long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
 	 * lock (truncate holds i_rwsem when the notifier takes it): the
 	 * extents are copied out under the lock and checked without it.
 	 */
+	/*
+	 * No allocation under the mirror lock: reclaim can invalidate, and
+	 * the notifier takes the lock. Count, allocate, then copy what fits.
+	 */
 	mutex_lock(&mirror->lock);
 	list_for_each_entry(held, &mirror->held, node)
 		if (held->first < last && held->first + held->npages > first)
 			n++;
-	if (n)
-		rcs = kvcalloc(n, sizeof(*rcs), GFP_KERNEL);
+	mutex_unlock(&mirror->lock);
+	if (!n)
+		return 0;
+	rcs = kvcalloc(n, sizeof(*rcs), GFP_KERNEL);
+	if (!rcs)
+		return -ENOMEM;
+
 	i = 0;
+	mutex_lock(&mirror->lock);
 	list_for_each_entry(held, &mirror->held, node) {
-		if (!rcs || held->first >= last || held->first + held->npages <= first)
+		if (i == n)
+			break;	/* faulted since the count: checked next time */
+		if (held->first >= last || held->first + held->npages <= first)
 			continue;
 		rcs[i].id = held->id;
 		rcs[i].file = get_file(held->file);	/* pairs with fput() below */
@@ -914,8 +926,7 @@ long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
 		i++;
 	}
 	mutex_unlock(&mirror->lock);
-	if (n && !rcs)
-		return -ENOMEM;
+	n = i;
 
 	for (i = 0; i < n; i++)
 		rcs[i].stale = p2pmap_recheck_stale(&rcs[i]);

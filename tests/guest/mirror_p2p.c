@@ -294,6 +294,7 @@ TEST_F(p2p, reset_revokes_then_refaults)
 	struct p2pmap_stats st0, st1;
 	unsigned char snap[32];
 	int fd = make_cold_file("reset.dat", n, 3);
+	int p2pdma;
 	int sysfd;
 	void *p;
 
@@ -307,15 +308,26 @@ TEST_F(p2p, reset_revokes_then_refaults)
 	ASSERT_GE(sysfd, 0);
 	ASSERT_EQ(1, write(sysfd, "1", 1));
 	close(sysfd);
-	/* nvme-cmb notices the reset within its 100 ms poll of CMBMSC */
-	for (i = 0; self->route && i < 100; i++) {
+	/*
+	 * With upstream P2PDMA (the debug kernel) nvme-pci keeps the CMB
+	 * enabled and registered across a reset and nothing is revoked; the
+	 * staged bytes must still read right. The compat backend loses the
+	 * CMB and revokes: nvme-cmb notices within its 100 ms CMBMSC poll.
+	 */
+	p2pdma = access("/sys/bus/pci/devices/0000:03:00.0/p2pmem", F_OK) == 0;
+	for (i = 0; self->route && !p2pdma && i < 100; i++) {
 		get_stats(&st1);
 		if (st1.revoked[P2PMAP_REVOKE_PROVIDER_GONE] -
 		    st0.revoked[P2PMAP_REVOKE_PROVIDER_GONE] >= n)
 			break;
 		usleep(100000);
 	}
-	if (self->route) {
+	if (self->route && p2pdma) {
+		sleep(1);
+		ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_SNAPSHOT, p, n, snap, NULL));
+		for (i = 0; i < n; i++)
+			EXPECT_NE(P2PMAP_PATH_PAGECACHE, snap[i]);
+	} else if (self->route) {
 		EXPECT_GE(st1.revoked[P2PMAP_REVOKE_PROVIDER_GONE] -
 			  st0.revoked[P2PMAP_REVOKE_PROVIDER_GONE], n);
 		ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_SNAPSHOT, p, n, snap, NULL));
