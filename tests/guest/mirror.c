@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include <linux/p2pmap.h>
-#include "../modules/p2pmap_test_importer.h"
+#include "importer_util.h"
 
 #include "kselftest_harness.h"
 
@@ -39,30 +39,6 @@ static int dev_open(void)
 	return open("/dev/p2pmap_test_importer", O_RDWR | O_CLOEXEC);
 }
 
-static int dev_cmd(int fd, unsigned long op, void *addr, unsigned long npages,
-		   void *ptr, struct p2pmap_test_cmd *out)
-{
-	struct p2pmap_test_cmd cmd = {
-		.addr = (uintptr_t)addr,
-		.npages = npages,
-		.ptr = (uintptr_t)ptr,
-	};
-	int ret = ioctl(fd, op, &cmd);
-
-	if (out)
-		*out = cmd;
-	return ret ? -errno : 0;
-}
-
-static void fill(void *p, unsigned long len, unsigned int seed)
-{
-	unsigned int *w = p;
-	unsigned long i;
-
-	for (i = 0; i < len / sizeof(*w); i++)
-		w[i] = seed * 2654435761u + i;
-}
-
 static int make_file(const char *name, unsigned long npages, unsigned int seed)
 {
 	void *buf = malloc(npages * PAGE);
@@ -78,18 +54,6 @@ static int make_file(const char *name, unsigned long npages, unsigned int seed)
 	}
 	free(buf);
 	return fd;
-}
-
-static void get_stats(struct p2pmap_stats *st)
-{
-	int fd = open("/dev/p2pmap", O_RDWR);
-
-	memset(st, 0, sizeof(*st));
-	st->size = sizeof(*st);
-	if (fd < 0 || ioctl(fd, P2PMAP_IOC_STATS, st))
-		memset(st, 0xff, sizeof(*st));
-	if (fd >= 0)
-		close(fd);
 }
 
 FIXTURE(mirror)

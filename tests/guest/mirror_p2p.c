@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include <linux/p2pmap.h>
-#include "../modules/p2pmap_test_importer.h"
+#include "importer_util.h"
 
 #include "kselftest_harness.h"
 
@@ -74,28 +74,6 @@ static int route_expected(void)
 	return !strcmp(dirname(dirname(a)), dirname(dirname(b)));
 }
 
-static int dev_cmd(int fd, unsigned long op, void *addr, unsigned long npages,
-		   void *ptr, struct p2pmap_test_cmd *out)
-{
-	struct p2pmap_test_cmd cmd = {
-		.addr = (uintptr_t)addr, .npages = npages, .ptr = (uintptr_t)ptr,
-	};
-	int ret = ioctl(fd, op, &cmd);
-
-	if (out)
-		*out = cmd;
-	return ret ? -errno : 0;
-}
-
-static void fill(void *p, unsigned long len, unsigned int seed)
-{
-	unsigned int *w = p;
-	unsigned long i;
-
-	for (i = 0; i < len / sizeof(*w); i++)
-		w[i] = seed * 2654435761u + i;
-}
-
 /* Whether @page holds page @i of a 256-page chunk filled with @seed. */
 static int page_is(const void *page, unsigned int seed, unsigned long i)
 {
@@ -141,18 +119,6 @@ static unsigned long resident(void *p, unsigned long npages)
 		n += vec[i] & 1;
 	free(vec);
 	return n;
-}
-
-static void get_stats(struct p2pmap_stats *st)
-{
-	int fd = open("/dev/p2pmap", O_RDWR);
-
-	memset(st, 0, sizeof(*st));
-	st->size = sizeof(*st);
-	if (fd < 0 || ioctl(fd, P2PMAP_IOC_STATS, st))
-		memset(st, 0xff, sizeof(*st));
-	if (fd >= 0)
-		close(fd);
 }
 
 FIXTURE(p2p)
