@@ -318,6 +318,9 @@ struct p2pmap_segment {
 	enum p2pmap_reason reason;
 };
 
+/* attempts a fault makes before it may give up with -EBUSY */
+#define P2PMAP_FAULT_MIN_TRIES	8
+
 struct p2pmap_fault {
 	struct p2pmap_mirror *mirror;
 	unsigned long first;		/* first page of the fault */
@@ -725,7 +728,7 @@ static bool p2pmap_fault_revoked_locked(struct p2pmap_fault *f)
  * allow it, the page cache (or anonymous memory) otherwise — and hands them
  * to the importer's populate callback under the mirror lock, once no
  * invalidation has raced with the resolution. Retries for up to
- * HMM_RANGE_DEFAULT_TIMEOUT milliseconds.
+ * HMM_RANGE_DEFAULT_TIMEOUT milliseconds, and at least eight times.
  *
  * Context: process context; sleeps. Must not hold the mirrored mm's
  * mmap_lock or any file-system lock.
@@ -742,7 +745,7 @@ int p2pmap_mirror_fault(struct p2pmap_mirror *mirror, unsigned long start,
 	unsigned long timeout = jiffies +
 		msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
 	struct p2pmap_fault f = { .mirror = mirror, .flags = flags };
-	unsigned int i;
+	unsigned int i, attempts;
 	int ret;
 
 	might_sleep();
@@ -769,10 +772,16 @@ int p2pmap_mirror_fault(struct p2pmap_mirror *mirror, unsigned long start,
 		goto out_free;
 
 	p2pmap_stats_fault_begin(mirror->importer);
-	for (;;) {
+	for (attempts = 0;; attempts++) {
 		unsigned long seq;
 
-		if (time_after(jiffies, timeout)) {
+		/*
+		 * HMM's timeout, but never fewer than P2PMAP_FAULT_MIN_TRIES
+		 * attempts: one attempt stages blocks and may take a good part
+		 * of the timeout on a slow (debug, emulated) machine.
+		 */
+		if (time_after(jiffies, timeout) &&
+		    attempts >= P2PMAP_FAULT_MIN_TRIES) {
 			ret = -EBUSY;
 			break;
 		}
