@@ -5,6 +5,7 @@
  *   /sys/kernel/debug/p2pmap-nvme-cmb/controllers     every NVMe function seen
  *   /sys/kernel/debug/p2pmap-nvme-cmb/<pci>/info       geometry and state
  *   /sys/kernel/debug/p2pmap-nvme-cmb/<pci>/stats      counters
+ *   /sys/kernel/debug/p2pmap-nvme-cmb/bench            the bare bio loop (bench.c)
  */
 #define pr_fmt(fmt) "p2pmap-nvme-cmb: " fmt
 
@@ -149,6 +150,7 @@ void nvme_cmb_debugfs_init(void)
 	nvme_cmb_debugfs_root = debugfs_create_dir("p2pmap-nvme-cmb", NULL);
 	debugfs_create_file("controllers", 0444, nvme_cmb_debugfs_root, NULL,
 			    &nvme_cmb_controllers_fops);
+	nvme_cmb_bench_init(nvme_cmb_debugfs_root);
 }
 
 /**

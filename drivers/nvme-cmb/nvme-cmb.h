@@ -350,4 +350,7 @@ void nvme_cmb_debugfs_add(struct nvme_cmb *cmb);
 void nvme_cmb_debugfs_remove(struct nvme_cmb *cmb);
 void nvme_cmb_debugfs_note(struct pci_dev *pdev, const char *what);
 
+/* bench.c */
+void nvme_cmb_bench_init(struct dentry *root);
+
 #endif /* _P2PMAP_NVME_CMB_H */
