@@ -8,8 +8,9 @@
  * structures are those of <drm/p2pmap_dgpu_drm.h>.
  *
  * Conventions: a function that can fail returns 0 or a negative errno and
- * changes nothing the caller passed in when it fails. Symbols are versioned
- * (node P2PMAP_DGPU_0.1).
+ * changes nothing the caller passed in when it fails (one exception:
+ * p2pmap_dgpu_userptr_fault() reports what it did before a fault failed).
+ * Symbols are versioned (nodes P2PMAP_DGPU_0.1, P2PMAP_DGPU_0.2).
  */
 #ifndef _LIBP2PMAP_DGPU_H
 #define _LIBP2PMAP_DGPU_H
@@ -182,6 +183,49 @@ int p2pmap_dgpu_checksum(struct p2pmap_dgpu *dev, unsigned int engine,
  */
 int p2pmap_dgpu_wait(struct p2pmap_dgpu *dev, uint64_t job,
 		     uint64_t timeout_ns, struct drm_p2pmap_dgpu_result *result);
+
+/**
+ * p2pmap_dgpu_userptr_fault() - map a range of a userptr object, no job
+ * @dev: a handle.
+ * @handle: a userptr object.
+ * @offset: page-aligned first byte of the range in the object.
+ * @length: page-aligned bytes, not 0.
+ * @flags: P2PMAP_DGPU_FAULT_WRITE or 0.
+ * @out: filled with DRM_IOCTL_P2PMAP_DGPU_USERPTR_FAULT's answer: the
+ *	pages now held P2P, from the page cache (by reason) or not at all,
+ *	the faults made, the object's invalidations. May be NULL.
+ *
+ * The coherency point and the faults a job would make before it touches
+ * the range (see <drm/p2pmap_dgpu_drm.h>), to inspect or time mapping.
+ *
+ * Return: 0; -EINVAL or -ENOENT for a refused argument (@out untouched);
+ * otherwise the error that stopped the fault (-EFAULT, -EPERM, -ESRCH,
+ * -EBUSY, -ENODEV), with @out saying what was done before it.
+ * (since P2PMAP_DGPU_0.2)
+ */
+int p2pmap_dgpu_userptr_fault(struct p2pmap_dgpu *dev, uint32_t handle,
+			      uint64_t offset, uint64_t length, uint32_t flags,
+			      struct drm_p2pmap_dgpu_userptr_fault *out);
+
+/**
+ * p2pmap_dgpu_userptr_snapshot() - read a userptr object's device page table
+ * @dev: a handle.
+ * @handle: a userptr object.
+ * @offset: page-aligned first byte in the object.
+ * @npages: entries wanted, one per page; 0 for @invalidations alone.
+ * @entries: room for @npages entries (NULL when @npages is 0).
+ * @invalidations: where to store the invalidations the object has seen
+ *	since it was created; may be NULL.
+ *
+ * Faults nothing: what the device page table holds now, per page.
+ *
+ * Return: 0 or a negative errno (-EINVAL, -ENOENT, -EFAULT, -ENOMEM).
+ * (since P2PMAP_DGPU_0.2)
+ */
+int p2pmap_dgpu_userptr_snapshot(struct p2pmap_dgpu *dev, uint32_t handle,
+				 uint64_t offset, uint64_t npages,
+				 struct drm_p2pmap_dgpu_pte *entries,
+				 uint64_t *invalidations);
 
 /**
  * struct p2pmap_dgpu_file_map - a file range mapped and imported

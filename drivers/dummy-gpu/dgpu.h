@@ -239,6 +239,10 @@ int dgpu_ioctl_gem_mmap_offset(struct drm_device *drm, void *data,
 /* userptr.c */
 int dgpu_ioctl_userptr(struct drm_device *drm, void *data,
 		       struct drm_file *file);
+int dgpu_ioctl_userptr_fault(struct drm_device *drm, void *data,
+			     struct drm_file *file);
+int dgpu_ioctl_userptr_snapshot(struct drm_device *drm, void *data,
+				struct drm_file *file);
 extern const struct p2pmap_importer_ops dgpu_importer_ops;
 void dgpu_userptr_kill_all(struct dgpu_device *dgpu);
 

@@ -73,6 +73,10 @@ static const struct drm_ioctl_desc dgpu_ioctls[] = {
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(P2PMAP_DGPU_SUBMIT, dgpu_ioctl_submit, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(P2PMAP_DGPU_WAIT, dgpu_ioctl_wait, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PMAP_DGPU_USERPTR_FAULT, dgpu_ioctl_userptr_fault,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PMAP_DGPU_USERPTR_SNAPSHOT,
+			  dgpu_ioctl_userptr_snapshot, DRM_RENDER_ALLOW),
 };
 
 /*

@@ -25,6 +25,7 @@
 #define pr_fmt(fmt) "p2pmap_dgpu: " fmt
 
 #include <linux/delay.h>
+#include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -50,6 +51,8 @@
  * @writable: the device may write through it.
  * @revoked: an invalidation took the entry back since it was last valid.
  * @pins: engines using the page now.
+ * @revocations: invalidations that took the entry back while valid, ever
+ *	(DRM_IOCTL_P2PMAP_DGPU_USERPTR_SNAPSHOT reports it).
  */
 struct dgpu_pte {
 	dma_addr_t addr;
@@ -60,6 +63,7 @@ struct dgpu_pte {
 	bool writable;
 	bool revoked;
 	unsigned int pins;
+	u32 revocations;
 };
 
 /**
@@ -129,8 +133,10 @@ static void dgpu_importer_invalidate(struct p2pmap_mirror *mirror,
 	for (i = first; i < first + n; i++) {
 		struct dgpu_pte *pte = &up->ptes[i];
 
-		if (pte->valid)
+		if (pte->valid) {
 			pte->revoked = true;
+			pte->revocations++;
+		}
 		pte->valid = false;
 		pte->writable = false;
 	}
@@ -469,5 +475,233 @@ out_free_up:
 	kfree(up);
 out_exit:
 	drm_dev_exit(idx);
+	return ret;
+}
+
+/* The userptr object @handle of @file, referenced; ERR_PTR otherwise. */
+static struct dgpu_userptr *dgpu_userptr_lookup(struct drm_file *file,
+						u32 handle)
+{
+	struct drm_gem_object *gem = drm_gem_object_lookup(file, handle);
+
+	if (!gem)
+		return ERR_PTR(-ENOENT);
+	if (to_dgpu_obj(gem)->kind != DGPU_OBJ_USERPTR) {
+		drm_gem_object_put(gem);
+		return ERR_PTR(-EINVAL);
+	}
+	return to_dgpu_userptr(to_dgpu_obj(gem));
+}
+
+/* A page-aligned range [@offset, @offset + @length) inside @up, not empty. */
+static bool dgpu_userptr_range_ok(struct dgpu_userptr *up, u64 offset,
+				  u64 length)
+{
+	return length && PAGE_ALIGNED(offset) && PAGE_ALIGNED(length) &&
+	       offset < up->obj.base.size &&
+	       length <= up->obj.base.size - offset;
+}
+
+/* fault attempts per page before DRM_IOCTL_P2PMAP_DGPU_USERPTR_FAULT gives up */
+#define DGPU_FAULT_TRIES	64
+
+/*
+ * Map [first, last] as a job would, and count what the table then holds.
+ * fault_lock is taken per batch, so that jobs on the object go on between.
+ */
+static int dgpu_userptr_fault_range(struct dgpu_userptr *up,
+				    unsigned long first, unsigned long last,
+				    bool write, struct dgpu_job_stats *stats,
+				    u64 *unmapped)
+{
+	unsigned long idx = first, tries = 0;
+	long ret = -ENODEV;
+
+	mutex_lock(&up->fault_lock);
+	if (up->mirror)
+		ret = p2pmap_mirror_begin_access(up->mirror,
+						 up->start + (first << PAGE_SHIFT),
+						 last - first + 1);
+	mutex_unlock(&up->fault_lock);
+	if (ret < 0)
+		return ret;
+	ret = 0;
+
+	while (idx <= last) {
+		bool usable;
+
+		spin_lock(&up->pt_lock);
+		usable = dgpu_pte_usable(&up->ptes[idx], write);
+		spin_unlock(&up->pt_lock);
+		if (usable) {
+			idx++;
+			tries = 0;
+			continue;
+		}
+		if (++tries > DGPU_FAULT_TRIES) {
+			ret = -EBUSY;
+			break;
+		}
+		mutex_lock(&up->fault_lock);
+		if (up->mirror)
+			ret = dgpu_userptr_fault_locked(up, idx, last, write,
+							stats);
+		else
+			ret = -ENODEV;
+		mutex_unlock(&up->fault_lock);
+		if (ret)
+			break;
+		cond_resched();
+	}
+
+	/* what the device page table holds now, page by page */
+	spin_lock(&up->pt_lock);
+	for (idx = first; idx <= last; idx++) {
+		const struct dgpu_pte *pte = &up->ptes[idx];
+
+		if (!pte->valid) {
+			(*unmapped)++;
+		} else if (pte->path == P2PMAP_PATH_P2P) {
+			stats->pages_p2p++;
+		} else {
+			stats->pages_pagecache++;
+			stats->reasons[min_t(unsigned int, pte->reason,
+					     P2PMAP_DGPU_MAX_REASONS - 1)]++;
+		}
+	}
+	spin_unlock(&up->pt_lock);
+	return ret;
+}
+
+/**
+ * dgpu_ioctl_userptr_fault() - DRM_IOCTL_P2PMAP_DGPU_USERPTR_FAULT
+ * @drm: the device.
+ * @data: struct drm_p2pmap_dgpu_userptr_fault.
+ * @file: the caller's DRM file.
+ *
+ * Context: process context; sleeps.
+ * Return: 0, -EINVAL for bad arguments, -ENOENT for an unknown handle, or
+ * the error that stopped the fault (see the uapi header); the out members
+ * are written even then.
+ */
+int dgpu_ioctl_userptr_fault(struct drm_device *drm, void *data,
+			     struct drm_file *file)
+{
+	struct drm_p2pmap_dgpu_userptr_fault *args = data;
+	struct dgpu_job_stats *stats;
+	struct dgpu_userptr *up;
+	u64 unmapped = 0;
+	ktime_t start;
+	int idx, ret;
+
+	if ((args->flags & ~P2PMAP_DGPU_FAULT_FLAGS) ||
+	    memchr_inv(args->reserved, 0, sizeof(args->reserved)))
+		return -EINVAL;
+	up = dgpu_userptr_lookup(file, args->handle);
+	if (IS_ERR(up))
+		return PTR_ERR(up);
+	if (!dgpu_userptr_range_ok(up, args->offset, args->length)) {
+		ret = -EINVAL;
+		goto out_put;
+	}
+	stats = kzalloc(sizeof(*stats), GFP_KERNEL);
+	if (!stats) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
+	if (!drm_dev_enter(drm, &idx)) {
+		ret = -ENODEV;
+		goto out_free_stats;
+	}
+	start = ktime_get();
+	ret = dgpu_userptr_fault_range(up, args->offset >> PAGE_SHIFT,
+				       (args->offset + args->length - 1) >> PAGE_SHIFT,
+				       args->flags & P2PMAP_DGPU_FAULT_WRITE,
+				       stats, &unmapped);
+	args->duration_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
+	drm_dev_exit(idx);
+
+	args->pages_p2p = stats->pages_p2p;
+	args->pages_pagecache = stats->pages_pagecache;
+	args->pages_unmapped = unmapped;
+	args->faults = stats->faults;
+	args->faulted_pages = stats->faulted_pages;
+	args->refaults = stats->refaults;
+	args->invalidations = atomic64_read(&up->invalidations);
+	memcpy(args->reasons, stats->reasons, sizeof(args->reasons));
+out_free_stats:
+	kfree(stats);
+out_put:
+	drm_gem_object_put(&up->obj.base);
+	return ret;
+}
+
+/* snapshot entries one call may ask for (24 MiB of entries) */
+#define DGPU_SNAPSHOT_MAX	BIT(20)
+
+/**
+ * dgpu_ioctl_userptr_snapshot() - DRM_IOCTL_P2PMAP_DGPU_USERPTR_SNAPSHOT
+ * @drm: the device.
+ * @data: struct drm_p2pmap_dgpu_userptr_snapshot.
+ * @file: the caller's DRM file.
+ *
+ * Context: process context; sleeps.
+ * Return: 0, -EINVAL for bad arguments, -ENOENT for an unknown handle,
+ * -ENOMEM, or -EFAULT when the entries cannot be written.
+ */
+int dgpu_ioctl_userptr_snapshot(struct drm_device *drm, void *data,
+				struct drm_file *file)
+{
+	struct drm_p2pmap_dgpu_userptr_snapshot *args = data;
+	struct drm_p2pmap_dgpu_pte *out = NULL;
+	struct dgpu_userptr *up;
+	unsigned long first, i;
+	int ret = 0;
+
+	if (args->flags || memchr_inv(args->reserved, 0, sizeof(args->reserved)))
+		return -EINVAL;
+	up = dgpu_userptr_lookup(file, args->handle);
+	if (IS_ERR(up))
+		return PTR_ERR(up);
+	if (args->npages > DGPU_SNAPSHOT_MAX ||
+	    (args->npages && !args->entries) ||
+	    !dgpu_userptr_range_ok(up, args->offset,
+				   max_t(u64, args->npages, 1) << PAGE_SHIFT)) {
+		ret = -EINVAL;
+		goto out_put;
+	}
+	first = args->offset >> PAGE_SHIFT;
+	if (args->npages) {
+		out = kvcalloc(args->npages, sizeof(*out), GFP_KERNEL);
+		if (!out) {
+			ret = -ENOMEM;
+			goto out_put;
+		}
+	}
+
+	spin_lock(&up->pt_lock);
+	for (i = 0; i < args->npages; i++) {
+		const struct dgpu_pte *pte = &up->ptes[first + i];
+
+		out[i].revocations = pte->revocations;
+		out[i].flags = pte->revoked ? P2PMAP_DGPU_PTE_REVOKED : 0;
+		if (!pte->valid)
+			continue;
+		out[i].addr = pte->addr;
+		out[i].path = pte->path;
+		out[i].reason = pte->reason;
+		out[i].flags |= P2PMAP_DGPU_PTE_VALID |
+				(pte->writable ? P2PMAP_DGPU_PTE_WRITABLE : 0);
+	}
+	spin_unlock(&up->pt_lock);
+
+	if (out && copy_to_user(u64_to_user_ptr(args->entries), out,
+				args->npages * sizeof(*out)))
+		ret = -EFAULT;
+	else
+		args->invalidations = atomic64_read(&up->invalidations);
+	kvfree(out);
+out_put:
+	drm_gem_object_put(&up->obj.base);
 	return ret;
 }

@@ -251,7 +251,7 @@ TEST_F(dgpu, unknown_ioctl_is_enotty)
 	memset(&info, 0, sizeof(info));
 	EXPECT_EQ(-1, ioctl(p2pmap_dgpu_fd(self->dev), P2PMAP_DGPU_IOWR(0x3f, info), &info));
 	EXPECT_EQ(ENOTTY, errno);
-	EXPECT_EQ(-1, ioctl(p2pmap_dgpu_fd(self->dev), P2PMAP_DGPU_IOWR(0x06, info), &info));
+	EXPECT_EQ(-1, ioctl(p2pmap_dgpu_fd(self->dev), P2PMAP_DGPU_IOWR(0x08, info), &info));
 	EXPECT_EQ(ENOTTY, errno);
 }
 

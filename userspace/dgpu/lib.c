@@ -244,6 +244,46 @@ EXPORT int p2pmap_dgpu_wait(struct p2pmap_dgpu *dev, uint64_t job,
 	return ret;
 }
 
+EXPORT int p2pmap_dgpu_userptr_fault(struct p2pmap_dgpu *dev, uint32_t handle,
+				     uint64_t offset, uint64_t length,
+				     uint32_t flags,
+				     struct drm_p2pmap_dgpu_userptr_fault *out)
+{
+	struct drm_p2pmap_dgpu_userptr_fault args;
+	int ret;
+
+	memset(&args, 0, sizeof(args));
+	args.handle = handle;
+	args.flags = flags;
+	args.offset = offset;
+	args.length = length;
+	ret = dgpu_ioctl(dev, DRM_IOCTL_P2PMAP_DGPU_USERPTR_FAULT, &args);
+	/* the kernel reports what it did before a fault failed */
+	if (out && ret != -EINVAL && ret != -ENOENT && ret != -ENOTTY)
+		*out = args;
+	return ret;
+}
+
+EXPORT int p2pmap_dgpu_userptr_snapshot(struct p2pmap_dgpu *dev,
+					uint32_t handle, uint64_t offset,
+					uint64_t npages,
+					struct drm_p2pmap_dgpu_pte *entries,
+					uint64_t *invalidations)
+{
+	struct drm_p2pmap_dgpu_userptr_snapshot args;
+	int ret;
+
+	memset(&args, 0, sizeof(args));
+	args.handle = handle;
+	args.offset = offset;
+	args.npages = npages;
+	args.entries = (uintptr_t)entries;
+	ret = dgpu_ioctl(dev, DRM_IOCTL_P2PMAP_DGPU_USERPTR_SNAPSHOT, &args);
+	if (!ret && invalidations)
+		*invalidations = args.invalidations;
+	return ret;
+}
+
 EXPORT int p2pmap_dgpu_import_file(struct p2pmap_dgpu *dev, int fd,
 				   uint64_t offset, uint64_t length,
 				   int writable, struct p2pmap_dgpu_file_map *fm)

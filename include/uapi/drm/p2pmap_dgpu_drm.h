@@ -19,6 +19,11 @@
  * range, on one of the device's engines, asynchronously; each job's results
  * are read with DRM_IOCTL_P2PMAP_DGPU_WAIT.
  *
+ * Introspection, as a GPU driver's debug ioctls: DRM_IOCTL_P2PMAP_DGPU_
+ * USERPTR_FAULT maps a range of a userptr object the way a job would,
+ * without running one, and DRM_IOCTL_P2PMAP_DGPU_USERPTR_SNAPSHOT reports
+ * its device page table page by page (path, reason, address, revocations).
+ *
  * Rules every structure here follows:
  *  - only __u32 and __u64 members, naturally aligned, explicit padding;
  *  - @flags, padding and reserved members must be zero on input (-EINVAL
@@ -35,8 +40,11 @@
 /* The DRM driver name, as drmGetVersion() and drmOpen() see it. */
 #define P2PMAP_DGPU_DRIVER_NAME		"p2pmap_dgpu"
 
-/* Bumped when an incompatible change is made to this header. */
-#define P2PMAP_DGPU_ABI_VERSION		1
+/*
+ * Bumped when an incompatible change is made to this header, or ioctls are
+ * added (2: DRM_IOCTL_P2PMAP_DGPU_USERPTR_FAULT and _USERPTR_SNAPSHOT).
+ */
+#define P2PMAP_DGPU_ABI_VERSION		2
 
 /* Entries of drm_p2pmap_dgpu_result.reasons; enum p2pmap_reason indexes it. */
 #define P2PMAP_DGPU_MAX_REASONS		32
@@ -278,12 +286,133 @@ struct drm_p2pmap_dgpu_wait {
 	struct drm_p2pmap_dgpu_result result;
 };
 
+/* drm_p2pmap_dgpu_userptr_fault.flags */
+/* fault the pages for a device write (a read-only mapping: -EPERM) */
+#define P2PMAP_DGPU_FAULT_WRITE		(1U << 0)
+#define P2PMAP_DGPU_FAULT_FLAGS		P2PMAP_DGPU_FAULT_WRITE
+
+/**
+ * struct drm_p2pmap_dgpu_userptr_fault - DRM_IOCTL_P2PMAP_DGPU_USERPTR_FAULT
+ * @handle: (in) a userptr object (-EINVAL for a VRAM object, -ENOENT for
+ *	no object).
+ * @flags: (in) P2PMAP_DGPU_FAULT_*; other bits must be 0.
+ * @offset: (in) first byte of the range in the object, page-aligned.
+ * @length: (in) bytes, page-aligned, not 0, inside the object.
+ * @pages_p2p: (out) pages of the range the device page table holds peer to
+ *	peer (a CMB bus address) when the call returns.
+ * @pages_pagecache: (out) pages it holds from the page cache or anonymous
+ *	memory; @reasons says why.
+ * @pages_unmapped: (out) pages of the range not in the device page table
+ *	when the call returns: an invalidation took them back again after
+ *	they were faulted (counted, never silent).
+ * @faults: (out) p2pmap_mirror_fault() calls made.
+ * @faulted_pages: (out) pages those calls mapped.
+ * @refaults: (out) pages faulted again because an invalidation had taken
+ *	them back since they were last mapped.
+ * @invalidations: (out) invalidation callbacks the object has seen since
+ *	it was created (not only during this call).
+ * @duration_ns: (out) time the call spent mapping.
+ * @reasons: (out) per enum p2pmap_reason, the pages in @pages_pagecache.
+ * @reserved: (in) must be 0; (out) 0.
+ *
+ * What a job does before it touches the range, without running one: the
+ * coherency point (p2pmap_mirror_begin_access()), then the pages not yet
+ * in the device page table faulted, in batches, for reading or, with
+ * P2PMAP_DGPU_FAULT_WRITE, for writing. A debug and benchmarking aid in
+ * the spirit of lib/test_hmm's HMM_DMIRROR_SNAPSHOT: it measures the
+ * map-and-stage rate with no engine in the way.
+ *
+ * Return: 0, or -EFAULT when a page of the range is not mapped or lies
+ * past the end of its file, -EPERM for a write fault of a read-only
+ * mapping, -ESRCH when the owning process has exited, -EBUSY when
+ * invalidations kept racing the fault, -ENODEV when the device is gone.
+ * The out members are written in every case (what was done before the
+ * error); a refused argument (-EINVAL, -ENOENT) maps nothing.
+ */
+struct drm_p2pmap_dgpu_userptr_fault {
+	__u32 handle;
+	__u32 flags;
+	__u64 offset;
+	__u64 length;
+	__u64 pages_p2p;
+	__u64 pages_pagecache;
+	__u64 pages_unmapped;
+	__u64 faults;
+	__u64 faulted_pages;
+	__u64 refaults;
+	__u64 invalidations;
+	__u64 duration_ns;
+	__u64 reasons[P2PMAP_DGPU_MAX_REASONS];
+	__u64 reserved[4];
+};
+
+/* drm_p2pmap_dgpu_pte.flags */
+/* the entry may be used by the device */
+#define P2PMAP_DGPU_PTE_VALID		(1U << 0)
+/* the device may write through it */
+#define P2PMAP_DGPU_PTE_WRITABLE	(1U << 1)
+/* an invalidation took the page back and it was not faulted since */
+#define P2PMAP_DGPU_PTE_REVOKED		(1U << 2)
+
+/**
+ * struct drm_p2pmap_dgpu_pte - one entry of a userptr object's device page
+ *	table, as DRM_IOCTL_P2PMAP_DGPU_USERPTR_SNAPSHOT reports it
+ * @addr: the device address of the page: a P2P bus address (CMB) or the
+ *	DMA address of a page-cache or anonymous page (its physical address
+ *	for a virtual instance, which has no DMA); 0 when not valid.
+ * @path: enum p2pmap_path (P2PMAP_PATH_NONE when not valid).
+ * @reason: enum p2pmap_reason of a page-cache page; P2PMAP_REASON_NONE for
+ *	P2P or an empty entry.
+ * @flags: P2PMAP_DGPU_PTE_*.
+ * @revocations: times an invalidation took this page back from the device
+ *	since the object was created; it only grows, so a test sees that a
+ *	revocation happened between two snapshots.
+ */
+struct drm_p2pmap_dgpu_pte {
+	__u64 addr;
+	__u32 path;
+	__u32 reason;
+	__u32 flags;
+	__u32 revocations;
+};
+
+/**
+ * struct drm_p2pmap_dgpu_userptr_snapshot - DRM_IOCTL_P2PMAP_DGPU_USERPTR_SNAPSHOT
+ * @handle: (in) a userptr object (-EINVAL for a VRAM object, -ENOENT for
+ *	no object).
+ * @flags: (in) must be 0.
+ * @offset: (in) first byte of the range in the object, page-aligned.
+ * @npages: (in) entries to report, one per page from @offset, inside the
+ *	object; 0 reports only the counters.
+ * @entries: (in) user pointer to @npages struct drm_p2pmap_dgpu_pte.
+ * @invalidations: (out) invalidation callbacks the object has seen since
+ *	it was created.
+ * @reserved: (in) must be 0; (out) 0.
+ *
+ * Reads the device page table as it is, faulting nothing; the entries are
+ * one consistent picture (taken under the page-table lock).
+ *
+ * Return: 0; -EINVAL for bad arguments; -ENOENT; -EFAULT when @entries
+ * cannot be written; -ENOMEM.
+ */
+struct drm_p2pmap_dgpu_userptr_snapshot {
+	__u32 handle;
+	__u32 flags;
+	__u64 offset;
+	__u64 npages;
+	__u64 entries;
+	__u64 invalidations;
+	__u64 reserved[3];
+};
+
 #define DRM_P2PMAP_DGPU_INFO		0x00
 #define DRM_P2PMAP_DGPU_GEM_CREATE	0x01
 #define DRM_P2PMAP_DGPU_GEM_MMAP_OFFSET	0x02
 #define DRM_P2PMAP_DGPU_USERPTR		0x03
 #define DRM_P2PMAP_DGPU_SUBMIT		0x04
 #define DRM_P2PMAP_DGPU_WAIT		0x05
+#define DRM_P2PMAP_DGPU_USERPTR_FAULT	0x06
+#define DRM_P2PMAP_DGPU_USERPTR_SNAPSHOT	0x07
 
 #define DRM_IOCTL_P2PMAP_DGPU_INFO \
 	P2PMAP_DGPU_IOWR(DRM_P2PMAP_DGPU_INFO, struct drm_p2pmap_dgpu_info)
@@ -298,5 +427,11 @@ struct drm_p2pmap_dgpu_wait {
 	P2PMAP_DGPU_IOWR(DRM_P2PMAP_DGPU_SUBMIT, struct drm_p2pmap_dgpu_submit)
 #define DRM_IOCTL_P2PMAP_DGPU_WAIT \
 	P2PMAP_DGPU_IOWR(DRM_P2PMAP_DGPU_WAIT, struct drm_p2pmap_dgpu_wait)
+#define DRM_IOCTL_P2PMAP_DGPU_USERPTR_FAULT \
+	P2PMAP_DGPU_IOWR(DRM_P2PMAP_DGPU_USERPTR_FAULT, \
+			 struct drm_p2pmap_dgpu_userptr_fault)
+#define DRM_IOCTL_P2PMAP_DGPU_USERPTR_SNAPSHOT \
+	P2PMAP_DGPU_IOWR(DRM_P2PMAP_DGPU_USERPTR_SNAPSHOT, \
+			 struct drm_p2pmap_dgpu_userptr_snapshot)
 
 #endif /* _UAPI_DRM_P2PMAP_DGPU_DRM_H */
