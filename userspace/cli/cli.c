@@ -48,6 +48,15 @@ const struct cli_command cli_commands[] = {
 		.max_args	= 0,
 		.options	= cli_stats_options,
 	},
+	{
+		.name		= "bench",
+		.handler	= cli_bench_command,
+		.help		= "measure P2P against read(2), O_DIRECT and a bare bio loop, with the bars",
+		.usage		= "[DIR]",
+		.min_args	= 0,
+		.max_args	= 1,
+		.options	= cli_bench_options,
+	},
 };
 
 const size_t cli_command_count = sizeof(cli_commands) / sizeof(cli_commands[0]);

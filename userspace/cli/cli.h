@@ -213,4 +213,8 @@ extern const struct cli_option cli_stats_options[];
 extern const struct cli_option cli_check_options[];
 extern const struct cli_option cli_topo_options[];
 
+/* 'p2pmap bench' (bench.c): P2P against read(2), O_DIRECT, a bare bio loop. */
+int cli_bench_command(const struct cli_invocation *inv);
+extern const struct cli_option cli_bench_options[];
+
 #endif /* _P2PMAP_CLI_H */
