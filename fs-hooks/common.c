@@ -86,7 +86,7 @@ enum p2pmap_fs_cached {
 	P2PMAP_FS_READ_ERROR,	/* reading it in failed */
 };
 
-static void p2pmap_fs_assert_unlocked(void)
+void p2pmap_fs_assert_unlocked(void)
 {
 	might_sleep();
 	/* a file system's locks rank above mmap_lock */
@@ -112,8 +112,17 @@ static bool p2pmap_fs_range_dirty(struct address_space *mapping,
 		       PAGECACHE_TAG_WRITEBACK) != NULL;
 }
 
+/* Whether @file is an XFS realtime file (its blocks are on another device). */
+bool p2pmap_fs_is_realtime(struct file *file)
+{
+	struct fileattr fa = { };
+
+	return !vfs_fileattr_get(file_dentry(file), &fa) &&
+	       (fa.fsx_xflags & FS_XFLAG_REALTIME);
+}
+
 /* A reason that covers the whole file, or NONE. */
-static enum p2pmap_reason p2pmap_fs_file_reason(struct file *file)
+enum p2pmap_reason p2pmap_fs_file_reason(struct file *file)
 {
 	struct inode *inode = file_inode(file);
 	struct fileattr fa = { };

@@ -46,6 +46,9 @@ extern struct p2pmap_fs p2pmap_fs_ext4;
 int p2pmap_fs_map(const struct p2pmap_fs *fs, struct file *file, pgoff_t pgoff,
 		  unsigned long npages, unsigned int flags,
 		  struct p2pmap_extent *ext);
+void p2pmap_fs_assert_unlocked(void);
+enum p2pmap_reason p2pmap_fs_file_reason(struct file *file);
+bool p2pmap_fs_is_realtime(struct file *file);
 int p2pmap_fs_revalidate(const struct p2pmap_fs *fs, struct file *file,
 			 const struct p2pmap_extent *ext);
 

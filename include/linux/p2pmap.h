@@ -162,6 +162,47 @@ struct p2pmap_extent {
 	u64 cookie;
 };
 
+/* ---- the write side: blocks handed out for device writes ---- */
+
+/* p2pmap_vm_ops.map_blocks() flags */
+#define P2PMAP_BLOCKS_WRITE	BIT(0)	/* the device will write: allocate */
+
+/**
+ * enum p2pmap_block_type - what a range handed out by map_blocks is
+ * @P2PMAP_BLOCKS_MAPPED: written blocks holding the file's data; a device
+ *	may read them, and write them in place.
+ * @P2PMAP_BLOCKS_UNWRITTEN: allocated blocks whose content is not the
+ *	file's (it reads as zeros): a writer must write whole blocks (or zero
+ *	what it does not write) and have them converted by commit_blocks.
+ * @P2PMAP_BLOCKS_HOLE: no blocks (only without P2PMAP_BLOCKS_WRITE).
+ */
+enum p2pmap_block_type {
+	P2PMAP_BLOCKS_MAPPED	= 0,
+	P2PMAP_BLOCKS_UNWRITTEN	= 1,
+	P2PMAP_BLOCKS_HOLE	= 2,
+};
+
+/**
+ * struct p2pmap_block_map - one range of a file and its blocks, for device
+ *	I/O (modelled on struct iomap as export_operations->map_blocks fills
+ *	it in)
+ * @offset: byte offset in the file, a multiple of the block size.
+ * @length: bytes, a multiple of the block size.
+ * @bdev: the block device of the blocks (NULL for a hole).
+ * @sector: first 512-byte sector of the blocks on @bdev (0 for a hole).
+ * @type: enum p2pmap_block_type.
+ * @reason: when map_blocks refuses the range (-EOPNOTSUPP), why: an enum
+ *	p2pmap_reason the caller reports; P2PMAP_REASON_NONE otherwise.
+ */
+struct p2pmap_block_map {
+	loff_t offset;
+	u64 length;
+	struct block_device *bdev;
+	sector_t sector;
+	u32 type;
+	u32 reason;
+};
+
 /**
  * struct p2pmap_vm_ops - device-map callbacks of a file-system type
  * @owner: the module implementing the callbacks.
@@ -184,6 +225,28 @@ struct p2pmap_extent {
  *	-ESTALE when the caller must revoke it and fault again, another
  *	negative errno on failure. May be NULL: nothing can be revalidated.
  *
+ * @map_blocks: the write side (export_operations->map_blocks): describe the
+ *	range of @file starting at byte @pos (block-aligned), at most @len
+ *	bytes, as one extent in @map. With P2PMAP_BLOCKS_WRITE, holes below
+ *	the end of the file are allocated as unwritten extents. Requires a
+ *	layout lease on @file (p2pmap_lease_get()) for as long as the blocks
+ *	are used: the file system breaks it before it removes or moves blocks.
+ *	Called without mmap_lock and outside any mmu notifier; may flush and
+ *	invalidate the file's page cache (XFS does, for the whole file). Return
+ *	0; -EOPNOTSUPP with @map->reason set when the range cannot be handed
+ *	out (ext4: anything but written extents; XFS: reflink, realtime);
+ *	-EINVAL for a range beyond what the file system allows; another
+ *	negative errno. May be NULL: no write mappings on this file system.
+ * @commit_blocks: the device's writes to @maps (from @map_blocks) reached
+ *	the blocks: make them the file's data and durable: unwritten extents
+ *	become written, the page cache of the ranges is invalidated, mtime and
+ *	ctime are updated, and the size grows to @new_size when it is larger
+ *	than the current size (@new_size < 0: unchanged). Called without
+ *	mmap_lock and outside any mmu notifier; sleeps. Return 0, -EOPNOTSUPP
+ *	for a size change the file system cannot make (ext4), -EIO when the
+ *	size would point past written data, another negative errno. May be
+ *	NULL when @map_blocks is.
+ *
  * This is the 2019 vm_operations proposal with one change: the callbacks
  * take a file and a page offset instead of a VMA, because they cannot run
  * under mmap_lock, which is what keeps a VMA alive.
@@ -197,6 +260,11 @@ struct p2pmap_vm_ops {
 			     const struct p2pmap_extent *ext);
 	int (*device_revalidate)(struct file *file,
 				 const struct p2pmap_extent *ext);
+	int (*map_blocks)(struct file *file, loff_t pos, u64 len,
+			  unsigned int flags, struct p2pmap_block_map *map);
+	int (*commit_blocks)(struct file *file,
+			     const struct p2pmap_block_map *maps,
+			     unsigned int nr_maps, loff_t new_size);
 };
 
 int p2pmap_vm_ops_register(struct file_system_type *fstype,
@@ -204,6 +272,40 @@ int p2pmap_vm_ops_register(struct file_system_type *fstype,
 void p2pmap_vm_ops_unregister(struct file_system_type *fstype);
 const struct p2pmap_vm_ops *p2pmap_vm_ops_get(struct file_system_type *fstype);
 void p2pmap_vm_ops_put(const struct p2pmap_vm_ops *ops);
+
+/* ------------------------------------------------------------------------
+ * Layout leases: being told before a file system removes or moves blocks
+ * ------------------------------------------------------------------------
+ *
+ * An FL_LAYOUT lease, as knfsd takes for pNFS block layouts. XFS breaks
+ * it before every operation that removes or moves blocks (truncate, hole
+ * punch, fallocate, reflink/dedupe with the file as either side, swapext)
+ * and before every write(2) and O_DIRECT write, including the holder's
+ * own; unlink does not break it. ext4 never breaks it (no map_blocks): a
+ * lease there only keeps the rules the same.
+ */
+
+struct p2pmap_lease;
+
+/**
+ * struct p2pmap_lease_ops - what a lease holder does when it is recalled
+ * @recall: the file system wants the lease back. Called once per lease,
+ *	from a workqueue (never under the VFS's spinlock), without locks. The
+ *	breaker waits (no time-out: fl_break_time is 0) until the holder has
+ *	stopped every device access through the blocks, written back and
+ *	committed, and called p2pmap_lease_put(), which may be done from
+ *	@recall itself. The breaker holds no file-system lock while it waits,
+ *	so @recall may call commit_blocks.
+ */
+struct p2pmap_lease_ops {
+	void (*recall)(struct p2pmap_lease *lease, void *priv);
+};
+
+struct p2pmap_lease *p2pmap_lease_get(struct file *file,
+				      const struct p2pmap_lease_ops *ops,
+				      void *priv);
+void p2pmap_lease_put(struct p2pmap_lease *lease);
+bool p2pmap_lease_recalled(const struct p2pmap_lease *lease);
 
 /* ------------------------------------------------------------------------
  * Providers: P2P memory that stages a block device's blocks
