@@ -3,7 +3,8 @@
  * p2pmap topo, check and stats in the rig, their JSON held against the
  * kernel's own answers: stats against /sys/kernel/debug/p2pmap/stats, the
  * importers' and the CMBs' debugfs files and P2PMAP_IOC_STATS, after real
- * traffic through the test importer; --watch deltas against the faults
+ * traffic through the dummy GPU (device reads of a file mapping and of
+ * anonymous memory, tests/guest/importer_util.h); --watch deltas against the faults
  * that traffic made; check against P2PMAP_IOC_CHECK asked directly; topo
  * against sysfs (upstream bridges), nvme-cmb's debugfs (64 MiB CMB at
  * 0000:03:00.0 in the rig) and the topology the rig was booted with (a
@@ -26,7 +27,7 @@
 #include <unistd.h>
 
 #include <linux/p2pmap.h>
-#include "../modules/p2pmap_test_importer.h"
+#include "importer_util.h"
 
 #include "kselftest_harness.h"
 #include "jsonflat.h"
@@ -143,25 +144,18 @@ static int list_dirs(const char *dir, char names[16][64])
 	return n;
 }
 
-/* ---- traffic through the test importer -------------------------------------------- */
-
-static int importer_fd(void)
-{
-	if (access("/dev/p2pmap_test_importer", F_OK) &&
-	    system("modprobe p2pmap_test_importer"))
-		return -1;
-	return open("/dev/p2pmap_test_importer", O_RDWR | O_CLOEXEC);
-}
+/* ---- traffic through the dummy GPU ---------------------------------------------- */
 
 /*
  * A device read of @npages of a shared file mapping and of anonymous
- * memory. Return: the faults the kernel made for it, or -1.
+ * memory (COPY jobs into VRAM). Return: the faults the kernel made for
+ * it, or -1.
  */
-static long traffic(int dev, const char *name, unsigned long npages)
+static long traffic(struct imp *imp, const char *name, unsigned long npages)
 {
-	struct p2pmap_test_cmd cmd = { 0 };
-	void *buf = malloc(npages * PAGE), *map, *anon;
-	long faults = 0;
+	void *buf = malloc(npages * PAGE), *map = MAP_FAILED, *anon = MAP_FAILED;
+	struct imp_res res;
+	long faults = -1;
 	int fd;
 
 	if (!buf)
@@ -170,43 +164,32 @@ static long traffic(int dev, const char *name, unsigned long npages)
 	fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0 || pwrite(fd, buf, npages * PAGE, 0) != (ssize_t)(npages * PAGE) ||
 	    fsync(fd))
-		goto fail;
+		goto out;
 	map = mmap(NULL, npages * PAGE, PROT_READ, MAP_SHARED, fd, 0);
 	anon = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (map == MAP_FAILED || anon == MAP_FAILED)
-		goto fail;
+		goto out;
 	memset(anon, 1, npages * PAGE);
 
-	cmd.addr = (uintptr_t)map;
-	cmd.npages = npages;
-	if (ioctl(dev, P2PMAP_TEST_MIRROR, &cmd))
-		goto fail;
-	cmd.ptr = (uintptr_t)buf;
-	if (ioctl(dev, P2PMAP_TEST_READ, &cmd))
-		goto fail;
-	faults += cmd.faults;
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.addr = (uintptr_t)anon;
-	cmd.npages = npages;
-	if (ioctl(dev, P2PMAP_TEST_MIRROR, &cmd))
-		goto fail;
-	cmd.ptr = (uintptr_t)buf;
-	if (ioctl(dev, P2PMAP_TEST_READ, &cmd))
-		goto fail;
-	faults += cmd.faults;
-	memset(&cmd, 0, sizeof(cmd));
-	ioctl(dev, P2PMAP_TEST_RELEASE, &cmd);
-	munmap(map, npages * PAGE);
-	munmap(anon, npages * PAGE);
-	close(fd);
-	free(buf);
-	return faults;
-fail:
+	if (imp_mirror(imp, map, npages) || imp_read(imp, map, npages, buf, &res))
+		goto out;
+	faults = res.faults;
+	if (imp_mirror(imp, anon, npages) || imp_read(imp, anon, npages, buf, &res)) {
+		faults = -1;
+		goto out;
+	}
+	faults += res.faults;
+out:
+	imp_release(imp);
+	if (map != MAP_FAILED)
+		munmap(map, npages * PAGE);
+	if (anon != MAP_FAILED)
+		munmap(anon, npages * PAGE);
 	if (fd >= 0)
 		close(fd);
 	free(buf);
-	return -1;
+	return faults;
 }
 
 static int parse_json(const char *text, struct jf *j)
@@ -220,21 +203,22 @@ static int parse_json(const char *text, struct jf *j)
 
 FIXTURE(stats)
 {
-	int dev;
+	struct imp imp;
 	long faults;
 };
 
 FIXTURE_SETUP(stats)
 {
-	self->dev = importer_fd();
-	ASSERT_GE(self->dev, 0) TH_LOG("p2pmap_test_importer: %s", strerror(errno));
-	self->faults = traffic(self->dev, "stats.dat", 8);
+	int ret = imp_open(&self->imp, P2PMAP_DGPU_KIND_ANY);
+
+	ASSERT_EQ(0, ret) TH_LOG("p2pmap_dgpu: %s", strerror(-ret));
+	self->faults = traffic(&self->imp, "stats.dat", 8);
 	ASSERT_LT(0, self->faults);
 }
 
 FIXTURE_TEARDOWN(stats)
 {
-	close(self->dev);
+	imp_close(&self->imp);
 }
 
 /* Every total of -o json equals the kernel's debugfs line, and the ioctl's. */
@@ -290,7 +274,7 @@ TEST_F(stats, importers_match_debugfs)
 	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
 	ASSERT_EQ(0, parse_json(r.out, &j));
 	n = list_dirs(DEBUGFS "/p2pmap/importers", names);
-	ASSERT_LE(1, n);	/* the test importer at least */
+	ASSERT_LE(1, n);	/* the dummy GPU at least */
 	EXPECT_EQ((size_t)n, jf_len(&j, "importers"));
 	for (i = 0; i < n; i++) {
 		EXPECT_STREQ(names[i], jf_getf(&j, "importers[%d].name", i));
@@ -382,7 +366,7 @@ TEST_F(stats, watch_delta_is_the_traffic_between)
 	fflush(mem);
 	ASSERT_EQ(1, docs);
 	ASSERT_EQ(0, parse_json(doc, &a)) TH_LOG("%s", doc);
-	faults = traffic(self->dev, "watch.dat", 4);
+	faults = traffic(&self->imp, "watch.dat", 4);
 	ASSERT_LT(0, faults);
 	fclose(mem);
 	free(doc);

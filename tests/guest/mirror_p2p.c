@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The P2P path end to end: a written file on the rig's NVMe, mirrored by the
- * test importer (which imports as the edu PCI function), is served from the
- * CMB without the page cache; eviction, a controller reset and a write
+ * dummy GPU's edu instance (drivers/dummy-gpu, through
+ * tests/guest/importer_util.h), is served from the CMB without the page
+ * cache; eviction, a controller reset and a write
  * between jobs take pages back and the device re-faults to the file's
  * bytes. On the flat topology (edu outside the switch) every page falls
  * back with NO_ROUTE instead: the test reads the topology from sysfs and
@@ -123,17 +124,15 @@ static unsigned long resident(void *p, unsigned long npages)
 
 FIXTURE(p2p)
 {
-	int dev;
+	struct imp imp;
 	int route;
 	char *buf;
 };
 
 FIXTURE_SETUP(p2p)
 {
-	if (access("/dev/p2pmap_test_importer", F_OK))
-		ASSERT_EQ(0, system("modprobe p2pmap_test_importer"));
-	self->dev = open("/dev/p2pmap_test_importer", O_RDWR | O_CLOEXEC);
-	ASSERT_GE(self->dev, 0);
+	ASSERT_EQ(0, imp_open(&self->imp, P2PMAP_DGPU_KIND_PCI))
+		TH_LOG("no dgpu edu instance: is p2pmap_dgpu loaded?");
 	self->route = route_expected();
 	ASSERT_GE(self->route, 0) TH_LOG("the rig's NVMe and edu are missing");
 	self->buf = malloc(2 * 64 * PAGE);
@@ -142,7 +141,7 @@ FIXTURE_SETUP(p2p)
 
 FIXTURE_TEARDOWN(p2p)
 {
-	close(self->dev);
+	imp_close(&self->imp);
 	free(self->buf);
 }
 
@@ -153,8 +152,8 @@ FIXTURE_TEARDOWN(p2p)
 TEST_F(p2p, read_from_cmb_not_page_cache)
 {
 	unsigned long n = 64, i;
-	struct p2pmap_test_cmd cmd;
-	unsigned char snap[128];
+	struct imp_res cmd;
+	struct drm_p2pmap_dgpu_pte snap[64];
 	int fd = make_cold_file("p2p.dat", n, 1);
 	void *p;
 
@@ -162,20 +161,20 @@ TEST_F(p2p, read_from_cmb_not_page_cache)
 	p = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0u, resident(p, n));
-	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_MIRROR, p, n, NULL, NULL));
-	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_READ, p, n, self->buf, &cmd));
+	ASSERT_EQ(0, imp_mirror(&self->imp, p, n));
+	ASSERT_EQ(0, imp_read(&self->imp, p, n, self->buf, &cmd));
 	fill(self->buf + n * PAGE, n * PAGE, 1);
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + n * PAGE, n * PAGE));
-	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_SNAPSHOT, p, n, snap, NULL));
+	ASSERT_EQ(0, imp_snapshot(&self->imp, p, n, snap, NULL));
 	if (self->route) {
 		EXPECT_EQ(n, cmd.pages_p2p);
 		EXPECT_EQ(0u, resident(p, n)) TH_LOG("P2P must not fill the page cache");
 		for (i = 0; i < n; i++)
-			EXPECT_EQ(P2PMAP_PATH_P2P, snap[i]);
+			EXPECT_EQ(P2PMAP_PATH_P2P, (int)snap[i].path);
 	} else {
 		EXPECT_EQ(0u, cmd.pages_p2p);
 		for (i = 0; i < n; i++)
-			EXPECT_EQ(P2PMAP_REASON_NO_ROUTE, snap[n + i]);
+			EXPECT_EQ(P2PMAP_REASON_NO_ROUTE, (int)snap[i].reason);
 	}
 	munmap(p, n * PAGE);
 	close(fd);
@@ -185,7 +184,7 @@ TEST_F(p2p, read_from_cmb_not_page_cache)
 TEST_F(p2p, readonly_shared_mapping_is_not_private)
 {
 	unsigned long n = 8, i;
-	unsigned char snap[16];
+	struct drm_p2pmap_dgpu_pte snap[8];
 	int fd = make_cold_file("ro.dat", n, 8), ro;
 	void *p;
 
@@ -195,14 +194,14 @@ TEST_F(p2p, readonly_shared_mapping_is_not_private)
 	ASSERT_GE(ro, 0);
 	p = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, ro, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_MIRROR, p, n, NULL, NULL));
-	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_READ, p, n, self->buf, NULL));
+	ASSERT_EQ(0, imp_mirror(&self->imp, p, n));
+	ASSERT_EQ(0, imp_read(&self->imp, p, n, self->buf, NULL));
 	fill(self->buf + n * PAGE, n * PAGE, 8);
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + n * PAGE, n * PAGE));
-	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_SNAPSHOT, p, n, snap, NULL));
+	ASSERT_EQ(0, imp_snapshot(&self->imp, p, n, snap, NULL));
 	for (i = 0; i < n; i++) {
-		EXPECT_NE(P2PMAP_REASON_PRIVATE, snap[n + i]);
-		EXPECT_EQ(self->route ? P2PMAP_PATH_P2P : P2PMAP_PATH_PAGECACHE, snap[i]);
+		EXPECT_NE(P2PMAP_REASON_PRIVATE, (int)snap[i].reason);
+		EXPECT_EQ(self->route ? P2PMAP_PATH_P2P : P2PMAP_PATH_PAGECACHE, (int)snap[i].path);
 	}
 	munmap(p, n * PAGE);
 	close(ro);
@@ -214,20 +213,26 @@ TEST_F_TIMEOUT(p2p, larger_than_cmb_evicts, 600)
 {
 	unsigned long n = 80 * 256, step = 1024, off;	/* 80 MiB, 4 MiB steps */
 	struct p2pmap_stats st0, st1;
-	struct p2pmap_test_cmd cmd;
+	struct drm_p2pmap_dgpu_userptr_fault f;
+	uint64_t p2p = 0;
 	int fd = make_cold_file("big.dat", n, 2);
 	char *p;
 
 	ASSERT_GE(fd, 0);
 	p = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_MIRROR, p, n, NULL, NULL));
+	ASSERT_EQ(0, imp_mirror(&self->imp, p, n));
 	get_stats(&st0);
 	for (off = 0; off < n; off += step) {
-		ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_FAULT, p + off * PAGE,
-				     step, NULL, &cmd)) TH_LOG("at page %lu", off);
+		ASSERT_EQ(0, imp_fault(&self->imp, p + off * PAGE, step, 0, &f))
+			TH_LOG("at page %lu", off);
+		/* every page of the step is accounted for, by path */
+		ASSERT_EQ(step, f.pages_p2p + f.pages_pagecache + f.pages_unmapped);
+		if (!self->route)
+			ASSERT_EQ(step, f.reasons[P2PMAP_REASON_NO_ROUTE]);
+		p2p += f.pages_p2p;
 		/* the first and last page of each step are the file's */
-		ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_READ, p + off * PAGE, 1,
+		ASSERT_EQ(0, imp_read(&self->imp, p + off * PAGE, 1,
 				     self->buf, NULL));
 		ASSERT_TRUE(page_is(self->buf, 2 + (off / 256) * 256, off % 256))
 			TH_LOG("page %lu", off);
@@ -236,15 +241,18 @@ TEST_F_TIMEOUT(p2p, larger_than_cmb_evicts, 600)
 	if (self->route) {
 		EXPECT_GT(st1.revoked[P2PMAP_REVOKE_EVICT], st0.revoked[P2PMAP_REVOKE_EVICT]);
 		EXPECT_GE(st1.pages_p2p - st0.pages_p2p, n);
+		/* the device's own count: (nearly) all of it P2P */
+		EXPECT_GE(p2p, n - n / 16);
 	} else {
 		/* no route: nothing staged, nothing evicted, all NO_ROUTE */
 		EXPECT_EQ(st1.revoked[P2PMAP_REVOKE_EVICT], st0.revoked[P2PMAP_REVOKE_EVICT]);
 		EXPECT_EQ(st1.pages_p2p, st0.pages_p2p);
+		EXPECT_EQ(0u, p2p);
 		EXPECT_GE(st1.fallback[P2PMAP_REASON_NO_ROUTE] -
 			  st0.fallback[P2PMAP_REASON_NO_ROUTE], n);
 	}
 	/* pages evicted early re-fault to the right bytes */
-	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_READ, p, 16, self->buf, NULL));
+	ASSERT_EQ(0, imp_read(&self->imp, p, 16, self->buf, NULL));
 	fill(self->buf + 16 * PAGE, 16 * PAGE, 2);
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + 16 * PAGE, 16 * PAGE));
 	munmap(p, n * PAGE);
@@ -258,7 +266,8 @@ TEST_F(p2p, reset_revokes_then_refaults)
 {
 	unsigned long n = 16, i;
 	struct p2pmap_stats st0, st1;
-	unsigned char snap[32];
+	struct drm_p2pmap_dgpu_pte snap[16];
+	struct drm_p2pmap_dgpu_userptr_fault f;
 	int fd = make_cold_file("reset.dat", n, 3);
 	int p2pdma;
 	int sysfd;
@@ -267,8 +276,9 @@ TEST_F(p2p, reset_revokes_then_refaults)
 	ASSERT_GE(fd, 0);
 	p = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_MIRROR, p, n, NULL, NULL));
-	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_FAULT, p, n, NULL, NULL));
+	ASSERT_EQ(0, imp_mirror(&self->imp, p, n));
+	ASSERT_EQ(0, imp_fault(&self->imp, p, n, 0, &f));
+	EXPECT_EQ(self->route ? n : 0, f.pages_p2p);
 	get_stats(&st0);
 	sysfd = open("/sys/class/nvme/nvme0/reset_controller", O_WRONLY);
 	ASSERT_GE(sysfd, 0);
@@ -290,28 +300,33 @@ TEST_F(p2p, reset_revokes_then_refaults)
 	}
 	if (self->route && p2pdma) {
 		sleep(1);
-		ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_SNAPSHOT, p, n, snap, NULL));
+		ASSERT_EQ(0, imp_snapshot(&self->imp, p, n, snap, NULL));
 		for (i = 0; i < n; i++)
-			EXPECT_NE(P2PMAP_PATH_PAGECACHE, snap[i]);
+			EXPECT_NE(P2PMAP_PATH_PAGECACHE, (int)snap[i].path);
 	} else if (self->route) {
 		EXPECT_GE(st1.revoked[P2PMAP_REVOKE_PROVIDER_GONE] -
 			  st0.revoked[P2PMAP_REVOKE_PROVIDER_GONE], n);
-		ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_SNAPSHOT, p, n, snap, NULL));
-		for (i = 0; i < n; i++)
-			EXPECT_EQ(P2PMAP_PATH_NONE, snap[i]);
+		ASSERT_EQ(0, imp_snapshot(&self->imp, p, n, snap, NULL));
+		for (i = 0; i < n; i++) {
+			EXPECT_EQ(P2PMAP_PATH_NONE, (int)snap[i].path);
+			EXPECT_EQ(1u, snap[i].revocations);
+			EXPECT_EQ(P2PMAP_DGPU_PTE_REVOKED, snap[i].flags);
+		}
 	} else {
 		/* page-cache pages do not depend on the controller's CMB */
 		sleep(1);
 		get_stats(&st1);
 		EXPECT_EQ(st1.revoked[P2PMAP_REVOKE_PROVIDER_GONE],
 			  st0.revoked[P2PMAP_REVOKE_PROVIDER_GONE]);
-		ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_SNAPSHOT, p, n, snap, NULL));
-		for (i = 0; i < n; i++)
-			EXPECT_EQ(P2PMAP_REASON_NO_ROUTE, snap[n + i]);
+		ASSERT_EQ(0, imp_snapshot(&self->imp, p, n, snap, NULL));
+		for (i = 0; i < n; i++) {
+			EXPECT_EQ(P2PMAP_REASON_NO_ROUTE, (int)snap[i].reason);
+			EXPECT_EQ(0u, snap[i].revocations);
+		}
 	}
 	/* the controller comes back; the device reads the file again */
 	for (i = 0; i < 50; i++) {
-		if (!dev_cmd(self->dev, P2PMAP_TEST_READ, p, n, self->buf, NULL))
+		if (!imp_read(&self->imp, p, n, self->buf, NULL))
 			break;
 		usleep(100000);
 	}
@@ -335,15 +350,15 @@ TEST_F(p2p, odirect_write_between_jobs)
 	ASSERT_EQ(0, posix_memalign(&fresh, PAGE, n * PAGE));
 	p = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_MIRROR, p, n, NULL, NULL));
-	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_READ, p, n, self->buf, NULL));
+	ASSERT_EQ(0, imp_mirror(&self->imp, p, n));
+	ASSERT_EQ(0, imp_read(&self->imp, p, n, self->buf, NULL));
 	get_stats(&st0);
 	dfd = open("odirect.dat", O_RDWR | O_DIRECT);
 	ASSERT_GE(dfd, 0);
 	fill(fresh, n * PAGE, 5);
 	ASSERT_EQ((ssize_t)(n * PAGE), pwrite(dfd, fresh, n * PAGE, 0));
 	close(dfd);
-	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_READ, p, n, self->buf, NULL));
+	ASSERT_EQ(0, imp_read(&self->imp, p, n, self->buf, NULL));
 	EXPECT_EQ(0, memcmp(self->buf, fresh, n * PAGE));
 	get_stats(&st1);
 	if (self->route)
@@ -365,8 +380,8 @@ TEST_F(p2p, reused_blocks_not_stale)
 	ASSERT_GE(fd, 0);
 	p = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_MIRROR, p, n, NULL, NULL));
-	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_READ, p, n, self->buf, NULL));
+	ASSERT_EQ(0, imp_mirror(&self->imp, p, n));
+	ASSERT_EQ(0, imp_read(&self->imp, p, n, self->buf, NULL));
 	munmap(p, n * PAGE);
 	ASSERT_EQ(0, ftruncate(fd, 0));
 	close(fd);
@@ -376,8 +391,8 @@ TEST_F(p2p, reused_blocks_not_stale)
 	ASSERT_GE(fd2, 0);
 	q = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, fd2, 0);
 	ASSERT_NE(MAP_FAILED, q);
-	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_MIRROR, q, n, NULL, NULL));
-	ASSERT_EQ(0, dev_cmd(self->dev, P2PMAP_TEST_READ, q, n, self->buf, NULL));
+	ASSERT_EQ(0, imp_mirror(&self->imp, q, n));
+	ASSERT_EQ(0, imp_read(&self->imp, q, n, self->buf, NULL));
 	fill(self->buf + n * PAGE, n * PAGE, 7);
 	EXPECT_EQ(0, memcmp(self->buf, self->buf + n * PAGE, n * PAGE));
 	munmap(q, n * PAGE);

@@ -57,7 +57,7 @@ static const struct p2pmap_importer_ops importer_ops_incomplete = {
 	.invalidate	= test_invalidate,
 };
 
-static void test_importers(struct device *dev)
+static void test_register_importers(struct device *dev)
 {
 	struct p2pmap_importer *imp;
 	unsigned int refs = kref_read(&dev->kobj.kref);
@@ -239,7 +239,7 @@ static int __init p2pmap_test_registry_init(void)
 		return PTR_ERR(pdev);
 	}
 
-	test_importers(&pdev->dev);
+	test_register_importers(&pdev->dev);
 	test_vm_ops();
 	test_providers(&pdev->dev);
 	platform_device_unregister(pdev);
