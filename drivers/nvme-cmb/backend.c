@@ -173,7 +173,19 @@ static u64 nvme_cmb_geometry(struct nvme_cmb *cmb, u32 *cmbsz_out,
  */
 bool nvme_cmb_backend_alive(struct nvme_cmb *cmb)
 {
-	return readq(cmb->regs + NVME_REG_CMBMSC) == cmb->cmbmsc;
+	return nvme_cmb_backend_cmbmsc(cmb) == cmb->cmbmsc;
+}
+
+/**
+ * nvme_cmb_backend_cmbmsc() - the controller's CMBMSC as it reads now
+ * @cmb: the CMB.
+ *
+ * Context: any context (one MMIO read).
+ * Return: the register; all ones when the controller is gone.
+ */
+u64 nvme_cmb_backend_cmbmsc(struct nvme_cmb *cmb)
+{
+	return readq(cmb->regs + NVME_REG_CMBMSC);
 }
 
 /**

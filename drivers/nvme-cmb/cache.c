@@ -153,6 +153,10 @@ static void nvme_cmb_ext_unlink_locked(struct nvme_cmb_extent *ext)
 	lockdep_assert_held(&cmb->lock);
 	bitmap_clear(cmb->bitmap, ext->first, ext->nr_pages);
 	cmb->used_pages -= ext->nr_pages;
+	if (ext->evict_pending) {
+		ext->evict_pending = false;
+		cmb->evict_pending--;
+	}
 	list_del_init(&ext->all_node);
 	atomic_dec(&cmb->nr_extents);
 	wake_up_all(&cmb->wq);
@@ -469,7 +473,11 @@ static void nvme_cmb_evict_locked(struct nvme_cmb_extent *ext,
 	nvme_cmb_ext_unindex_locked(ext);
 	atomic64_add(nvme_cmb_ext_bytes(ext), &ext->cmb->stats.evicted);
 	nvme_cmb_revoke_locked(ext, revokes);
-	nvme_cmb_ext_check_locked(ext, wb, dead);
+	if (!nvme_cmb_ext_check_locked(ext, wb, dead) && !ext->evict_pending) {
+		/* its pages come back when its owners put it */
+		ext->evict_pending = true;
+		ext->cmb->evict_pending++;
+	}
 }
 
 /*
@@ -531,16 +539,30 @@ void nvme_cmb_reset_work(struct work_struct *work)
 	}
 	cmb->state = NVME_CMB_RESETTING;
 	atomic64_inc(&cmb->stats.resets);
-	pr_info("%s: controller reset: CMB contents lost, revoking\n", cmb->name);
+	if (pci_device_is_present(cmb->pdev))
+		pr_info("%s: controller reset: CMB contents lost, revoking\n",
+			cmb->name);
+	else
+		pr_warn("%s: controller gone from the bus (surprise removal): CMB contents lost, revoking\n",
+			cmb->name);
 	nvme_cmb_revoke_all_locked(cmb, true, &revokes, &wb, &dead);
 	mutex_unlock(&cmb->lock);
 
 	nvme_cmb_run_revokes(cmb, &revokes, P2PMAP_REVOKE_PROVIDER_GONE);
 	nvme_cmb_finish(cmb, &wb, &dead);
-	wait_event(cmb->wq, !atomic_read(&cmb->inflight));
+	/*
+	 * I/O to a controller gone from the bus ends only when nvme times it
+	 * out and cancels it (its io_timeout, 30 s by default, and more):
+	 * wait in steps, saying so.
+	 */
+	while (!wait_event_timeout(cmb->wq, !atomic_read(&cmb->inflight),
+				   NVME_CMB_DRAIN_NAG))
+		pr_warn("%s: reset: still waiting for %d I/Os\n", cmb->name,
+			atomic_read(&cmb->inflight));
 
 	mutex_lock(&cmb->lock);
-	if (cmb->state == NVME_CMB_RESETTING) {
+	if (cmb->state == NVME_CMB_RESETTING &&
+	    pci_device_is_present(cmb->pdev)) {
 		if (!nvme_cmb_backend_enable(cmb)) {
 			cmb->state = NVME_CMB_LIVE;
 			pr_info("%s: CMB enabled again after the reset\n",
@@ -571,7 +593,9 @@ void nvme_cmb_poll_work(struct work_struct *work)
 
 	mutex_lock(&cmb->lock);
 	state = cmb->state;
+	/* a controller gone from the bus waits for its removal instead */
 	if (state == NVME_CMB_RESETTING && !atomic_read(&cmb->inflight) &&
+	    pci_device_is_present(cmb->pdev) &&
 	    !nvme_cmb_backend_enable(cmb)) {
 		cmb->state = NVME_CMB_LIVE;
 		pr_info("%s: CMB enabled again\n", cmb->name);
@@ -732,17 +756,21 @@ static void nvme_cmb_handle_attach_locked(struct nvme_cmb_handle *h,
 }
 
 /*
- * Find a run of @nr free pages, evicting least recently used extents.
- * Return the first page, or -ENOSPC when nothing more can be evicted now
- * (@evicted then says whether something was queued to go, so that a retry
- * after finishing it makes sense), or -EAGAIN with P2PMAP_STAGE_NOWAIT.
+ * Find a run of @nr free pages, evicting least recently used extents:
+ * cached extents nobody holds first, then (revoking their owners) held
+ * ones -- but no further held one while the owners of an extent evicted
+ * earlier have not put it yet: a slow owner (a device DMA in flight) must
+ * not make one request revoke the whole cache. Return the first page, or
+ * -ENOSPC when nothing more can be evicted now (@evicted then says whether
+ * something was queued to go, so that a retry after finishing it makes
+ * sense), or -EAGAIN with P2PMAP_STAGE_NOWAIT.
  */
 static long nvme_cmb_alloc_locked(struct nvme_cmb *cmb, unsigned int nr,
 				  unsigned int flags, struct list_head *revokes,
 				  struct list_head *wb, struct list_head *dead,
 				  bool *evicted)
 {
-	struct nvme_cmb_extent *ext, *tmp;
+	struct nvme_cmb_extent *ext, *held, *tmp;
 	unsigned long first;
 
 	lockdep_assert_held(&cmb->lock);
@@ -761,12 +789,19 @@ static long nvme_cmb_alloc_locked(struct nvme_cmb *cmb, unsigned int nr,
 			return -ENOSPC;	/* finish those first, then retry */
 		/* the least recently used extent that can go now */
 		ext = NULL;
+		held = NULL;
 		list_for_each_entry(tmp, &cmb->lru, lru_node) {
-			if (tmp->state != NVME_CMB_EXT_STAGING && !tmp->io_busy) {
+			if (tmp->state == NVME_CMB_EXT_STAGING || tmp->io_busy)
+				continue;
+			if (!tmp->nr_handles) {
 				ext = tmp;
 				break;
 			}
+			if (!held)
+				held = tmp;
 		}
+		if (!ext && !cmb->evict_pending)
+			ext = held;
 		if (!ext)
 			return -ENOSPC;
 		nvme_cmb_evict_locked(ext, revokes, wb, dead);

@@ -88,6 +88,9 @@ static int nvme_cmb_info_show(struct seq_file *m, void *v)
 	seq_printf(m, "in_use: %llu\n", (u64)cmb->used_pages << PAGE_SHIFT);
 	seq_printf(m, "generation: %u\n", cmb->gen);
 	seq_printf(m, "inflight: %d\n", atomic_read(&cmb->inflight));
+	seq_printf(m, "evict_pending: %u\n", cmb->evict_pending);
+	seq_printf(m, "cmbmsc: 0x%llx (expected 0x%llx)\n",
+		   nvme_cmb_backend_cmbmsc(cmb), cmb->cmbmsc);
 	mutex_unlock(&cmb->lock);
 	return 0;
 }

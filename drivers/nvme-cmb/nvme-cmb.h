@@ -89,8 +89,9 @@ struct nvme_cmb_stats {
  * @pgmap: compat backend: our ZONE_DEVICE pagemap over the CMB.
  * @p2pmem: p2pdma backend: the memory taken from nvme's P2PDMA pool.
  * @first_page: struct page of the CMB's first page.
- * @lock: protects @state, @bitmap, @used_pages, @tree, @lru, @extents, and
- *	every extent's and handle's fields documented as "cmb lock".
+ * @lock: protects @state, @bitmap, @used_pages, @evict_pending, @tree, @lru,
+ *	@extents, and every extent's and handle's fields documented as
+ *	"cmb lock".
  * @state: enum nvme_cmb_state.
  * @gen: bumped whenever everything is revoked (reset, removal, unload):
  *	reads submitted under an older one are void.
@@ -98,6 +99,8 @@ struct nvme_cmb_stats {
  *	removal): write-backs submitted under an older one are void.
  * @bitmap: one bit per CMB page, set while an extent holds it.
  * @used_pages: bits set in @bitmap.
+ * @evict_pending: extents evicted while owners held them, whose pages have
+ *	not come back yet (owners still to put their revoked chunks).
  * @tree: cached extents indexed by absolute sector (all disks).
  * @lru: cached extents, least recently used first.
  * @extents: every extent that holds CMB pages (for teardown).
@@ -137,6 +140,7 @@ struct nvme_cmb {
 	unsigned int loss_gen;
 	unsigned long *bitmap;
 	unsigned long used_pages;
+	unsigned int evict_pending;
 	struct rb_root_cached tree;
 	struct list_head lru;
 	struct list_head extents;
@@ -184,6 +188,8 @@ enum nvme_cmb_ext_state {
  * @io_hi: last page of the I/O in flight, plus one.
  * @lost: a reset or removal took its data; never write it back (cmb lock).
  * @freeing: on its way out: written back and/or freed (cmb lock).
+ * @evict_pending: evicted while held; counted in @cmb->evict_pending until
+ *	its pages are given back (cmb lock).
  * @io_busy: I/O of this extent submitted and its done_work not run yet
  *	(cmb lock to set; cleared by done_work).
  * @io_write: the I/O in flight is a write-back.
@@ -218,6 +224,7 @@ struct nvme_cmb_extent {
 	unsigned int io_hi;
 	bool lost;
 	bool freeing;
+	bool evict_pending;
 	bool io_busy;
 	bool io_write;
 	int wb_error;
@@ -283,6 +290,7 @@ static inline struct nvme_cmb *to_nvme_cmb(struct p2pmap_provider *provider)
 int nvme_cmb_backend_probe(struct nvme_cmb *cmb, char *why, size_t len);
 void nvme_cmb_backend_remove(struct nvme_cmb *cmb);
 bool nvme_cmb_backend_alive(struct nvme_cmb *cmb);
+u64 nvme_cmb_backend_cmbmsc(struct nvme_cmb *cmb);
 int nvme_cmb_backend_enable(struct nvme_cmb *cmb);
 int nvme_cmb_dma_direct_check(struct pci_dev *pdev, u64 phys, u64 size,
 			      char *why, size_t len);

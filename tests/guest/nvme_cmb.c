@@ -675,6 +675,90 @@ TEST_F(cmb, nowait_does_not_evict)
 		put(self->fd, st[i].slot);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A CMB full of chunks whose owners do not put them when revoked (a device
+ * DMA in flight): a request revokes the least recently used one only, waits
+ * for its pages, and fails -ENOSPC (the core's cmb_exhausted); NOWAIT fails
+ * -EAGAIN at once; once the owner puts it, the request is served.
+ */
+TEST_F(cmb, exhausted_by_kept_chunks_fails_enospc_after_one_revoke)
+{
+	enum { N = 16 };
+	struct p2pmap_test_cmb_stage st[N], all, extra;
+	struct p2pmap_test_cmb_status s;
+	long long size = cmb_stat("info", "size");
+	uint32_t chunk = size / PAGE / N, total = size / PAGE;
+	int64_t sector_extra = sector_of(100ULL << 20, PAGE);
+	long long errors;
+	__u64 evict_revokes;
+	double t;
+	int i;
+
+	ASSERT_LT(0, (int)chunk);
+	ASSERT_LE(0, sector_extra);
+	/*
+	 * The whole CMB once, from blocks beyond the data (the rig's disk is
+	 * 512 MiB), put: the cache holds one idle extent and no holes.
+	 */
+	ASSERT_EQ(0, stage(self->fd, (128ULL << 20) / 512, total, 0, &all));
+	EXPECT_EQ(0, put(self->fd, all.slot));
+	for (i = 0; i < N; i++) {
+		int64_t sector = sector_of((uint64_t)i * chunk * PAGE, (uint64_t)chunk * PAGE);
+
+		ASSERT_LE(0, sector);
+		ASSERT_EQ(0, stage(self->fd, sector, chunk, P2PMAP_TEST_CMB_KEEP, &st[i]));
+	}
+	ASSERT_EQ(0, status(self->fd, 0, &s));
+	ASSERT_EQ(0U, s.revoked);	/* only the idle extent was evicted */
+	evict_revokes = s.revokes[REVOKE_EVICT];
+	errors = cmb_stat("stats", "errors");
+
+	/* NOWAIT: at once, nothing revoked */
+	t = now_s();
+	EXPECT_EQ(-EAGAIN, stage(self->fd, sector_extra, 1, STAGE_NOWAIT, &extra));
+	EXPECT_GT(1.0, now_s() - t);
+	ASSERT_EQ(0, status(self->fd, 0, &s));
+	EXPECT_EQ(evict_revokes, s.revokes[REVOKE_EVICT]);
+
+	/* waiting: one revoke (the LRU chunk), then -ENOSPC after the wait */
+	t = now_s();
+	EXPECT_EQ(-ENOSPC, stage(self->fd, sector_extra, 1, 0, &extra));
+	t = now_s() - t;
+	TH_LOG("-ENOSPC after %.1f s", t);
+	EXPECT_LE(4.0, t);
+	EXPECT_GT(15.0, t);
+	ASSERT_EQ(0, status(self->fd, st[0].slot, &s));
+	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
+	EXPECT_EQ((__u32)REVOKE_EVICT, s.slot_cause);
+	EXPECT_EQ(1U, s.revoked);
+	EXPECT_EQ((__u32)N - 1, s.live);
+	EXPECT_EQ(evict_revokes + 1, s.revokes[REVOKE_EVICT]);
+	EXPECT_LT(errors, cmb_stat("stats", "errors"));
+	EXPECT_EQ(size - (long long)(size / PAGE % N) * (long long)PAGE,
+		  cmb_stat("stats", "in_use"));
+
+	/* the owner puts the revoked chunk: its pages serve the request */
+	EXPECT_EQ(0, put(self->fd, st[0].slot));
+	t = now_s();
+	ASSERT_EQ(0, stage(self->fd, sector_extra, 1, 0, &extra));
+	EXPECT_GT(1.0, now_s() - t);
+	EXPECT_EQ(0, check_slot(self->fd, extra.slot, sector_extra, 100ULL << 20, 0, 1, SEED));
+	ASSERT_EQ(0, status(self->fd, 0, &s));
+	EXPECT_EQ((__u32)N, s.live);
+	EXPECT_EQ(0U, s.revoked);
+	EXPECT_EQ(0, put(self->fd, extra.slot));
+	for (i = 1; i < N; i++)
+		EXPECT_EQ(0, put(self->fd, st[i].slot));
+}
+
 /* A forgotten chunk is never found again nor written back; its writes count lost. */
 TEST_F(cmb, forget_drops_the_extent_and_its_writes)
 {
@@ -799,24 +883,106 @@ static int reset_seen_and_live(void)
 	return cmb_stat("stats", "resets") > resets_before && cmb_live();
 }
 
-/* A controller reset revokes every holder, counts dirty bytes lost, and the CMB works again. */
+static int ctrl_live(void)
+{
+	char buf[32] = "";
+	int fd = open("/sys/class/nvme/nvme0/state", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = 0;
+	close(fd);
+	return !strncmp(buf, "live", 4);
+}
+
+/*
+ * On the p2pdma backend nvme-pci keeps its CMB registered and enabled
+ * across a controller reset (nvme_map_cmb() returns early) and the
+ * controller keeps CMBMSC and the CMB's contents: nothing is revoked, the
+ * staged bytes stay right, device-written data is written back as usual.
+ */
+static void reset_keeps_p2pdma_cmb(struct __test_metadata *_metadata, int fd,
+				   int64_t sr, int64_t sw, int64_t sd)
+{
+	static char buf[4 * PAGE] __attribute__((aligned(4096)));
+	static char want[4 * PAGE], wantd[2 * PAGE];
+	struct p2pmap_test_cmb_stage r, w, d;
+	struct p2pmap_test_cmb_status s;
+	long long lost = cmb_stat("stats", "lost"), resets = cmb_stat("stats", "resets");
+	long long gen = cmb_stat("info", "generation");
+
+	ASSERT_EQ(0, stage(fd, sr, 8, 0, &r));
+	ASSERT_EQ(0, stage(fd, sw, 4, STAGE_WRITE, &w));
+	fill(want, ~SEED, 0, sizeof(want));
+	ASSERT_EQ(0, cmb_io(fd, P2PMAP_TEST_CMB_WRITE, w.slot, P2PMAP_TEST_CMB_CPU, 0,
+			    want, sizeof(want)));
+	ASSERT_EQ(0, stage(fd, sd, 2, STAGE_WRITE, &d));
+	fill(wantd, ~SEED, PAGE, sizeof(wantd));
+	ASSERT_EQ(0, cmb_io(fd, P2PMAP_TEST_CMB_WRITE, d.slot, P2PMAP_TEST_CMB_CPU, 0,
+			    wantd, sizeof(wantd)));
+	ASSERT_EQ(0, put(fd, d.slot));	/* dirty and cached, not written yet */
+	/* the write returns once nvme-pci has reset the controller */
+	ASSERT_EQ(0, write_sysfs("/sys/class/nvme/nvme0/reset_controller", "1"));
+	ASSERT_EQ(0, wait_for(ctrl_live, 30));
+	usleep(500 * 1000);	/* five polls of CMBMSC */
+	EXPECT_EQ(resets, cmb_stat("stats", "resets"));
+	EXPECT_EQ(gen, cmb_stat("info", "generation"));
+	EXPECT_EQ(lost, cmb_stat("stats", "lost"));
+	ASSERT_EQ(0, status(fd, r.slot, &s));
+	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_LIVE, s.slot_state);
+	ASSERT_EQ(0, status(fd, w.slot, &s));
+	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_LIVE, s.slot_state);
+	EXPECT_EQ(0, check_slot(fd, r.slot, sr, 200 * PAGE, 0, 8, SEED));
+	ASSERT_EQ(0, cmb_io(fd, P2PMAP_TEST_CMB_READ, w.slot, P2PMAP_TEST_CMB_CPU, 0,
+			    buf, sizeof(want)));
+	EXPECT_EQ(0, memcmp(buf, want, sizeof(want)));
+	/* the controller still stages into the CMB and writes back from it */
+	EXPECT_EQ(0, put(fd, w.slot));
+	EXPECT_EQ(0, ioctl(fd, P2PMAP_TEST_CMB_SYNC));
+	ASSERT_EQ(0, disk_read(sw, buf, sizeof(want)));
+	EXPECT_EQ(0, memcmp(buf, want, sizeof(want)));
+	ASSERT_EQ(0, disk_read(sd, buf, sizeof(wantd)));
+	EXPECT_EQ(0, memcmp(buf, wantd, sizeof(wantd)));
+	EXPECT_EQ(0, put(fd, r.slot));
+	/* the pattern back for the other tests */
+	fill(buf, SEED, 300 * PAGE, sizeof(want));
+	ASSERT_EQ(0, disk_write(sw, buf, sizeof(want)));
+	fill(buf, SEED, 310 * PAGE, sizeof(wantd));
+	ASSERT_EQ(0, disk_write(sd, buf, sizeof(wantd)));
+}
+
+/*
+ * A controller reset (compat backend) revokes every holder, counts the dirty
+ * bytes lost (held and cached ones), and the CMB works again; on the p2pdma
+ * backend the CMB survives the reset intact.
+ */
 TEST_F(cmb, reset_controller_revokes_counts_lost_and_recovers)
 {
-	struct p2pmap_test_cmb_stage r, w, again;
+	struct p2pmap_test_cmb_stage r, w, d, again;
 	struct p2pmap_test_cmb_status s;
-	static char want[PAGE];
+	static char want[PAGE] __attribute__((aligned(4096)));
 	int64_t sr = sector_of(200 * PAGE, 8 * PAGE), sw = sector_of(300 * PAGE, 4 * PAGE);
+	int64_t sd = sector_of(310 * PAGE, 2 * PAGE);
 	long long lost = cmb_stat("stats", "lost");
 
-	if (cmb_info_is("backend: ", "p2pdma"))
-		SKIP(return, "p2pdma backend: nvme-pci keeps the CMB enabled and registered across resets");
 	ASSERT_LE(0, sr);
 	ASSERT_LE(0, sw);
+	ASSERT_LE(0, sd);
+	if (cmb_info_is("backend: ", "p2pdma")) {
+		reset_keeps_p2pdma_cmb(_metadata, self->fd, sr, sw, sd);
+		return;
+	}
 	ASSERT_EQ(0, stage(self->fd, sr, 8, 0, &r));
 	ASSERT_EQ(0, stage(self->fd, sw, 4, STAGE_WRITE, &w));
 	fill(want, ~SEED, 0, PAGE);
 	ASSERT_EQ(0, cmb_io(self->fd, P2PMAP_TEST_CMB_WRITE, w.slot,
 			    P2PMAP_TEST_CMB_CPU, 0, want, PAGE));
+	/* a dirty extent nobody holds any more, cached until written back */
+	ASSERT_EQ(0, stage(self->fd, sd, 2, STAGE_WRITE, &d));
+	ASSERT_EQ(0, cmb_io(self->fd, P2PMAP_TEST_CMB_WRITE, d.slot,
+			    P2PMAP_TEST_CMB_CPU, 0, want, PAGE));
+	ASSERT_EQ(0, put(self->fd, d.slot));
 	resets_before = cmb_stat("stats", "resets");
 	ASSERT_EQ(0, write_sysfs("/sys/class/nvme/nvme0/reset_controller", "1"));
 	ASSERT_EQ(0, wait_for(reset_seen_and_live, 30));
@@ -827,17 +993,20 @@ TEST_F(cmb, reset_controller_revokes_counts_lost_and_recovers)
 	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
 	EXPECT_EQ((__u32)REVOKE_GONE, s.slot_cause);
 	EXPECT_EQ(0U, s.live);
-	/* the writable chunk's 4 pages were lost, not written back */
-	EXPECT_EQ(lost + 4 * (long long)PAGE, cmb_stat("stats", "lost"));
+	/* the writable chunk's 4 pages and the cached dirty 2 were lost */
+	EXPECT_EQ(lost + 6 * (long long)PAGE, cmb_stat("stats", "lost"));
 	EXPECT_EQ(-EIO, cmb_io(self->fd, P2PMAP_TEST_CMB_READ, r.slot,
 			       P2PMAP_TEST_CMB_CPU, 0, want, 8));
 	/* re-enabled: staging works and reads the disk again */
 	ASSERT_EQ(0, stage(self->fd, sr, 8, 0, &again));
 	EXPECT_EQ(0, check_slot(self->fd, again.slot, sr, 200 * PAGE, 0, 8, SEED));
-	EXPECT_EQ(0, check_slot(self->fd, again.slot, sr, 200 * PAGE, 0, 1, SEED));
 	EXPECT_EQ(0, put(self->fd, again.slot));
 	EXPECT_EQ(0, put(self->fd, r.slot));
 	EXPECT_EQ(0, put(self->fd, w.slot));
+	/* nothing of the lost writes reached the disk */
+	ASSERT_EQ(0, stage(self->fd, sd, 2, 0, &again));
+	EXPECT_EQ(0, check_slot(self->fd, again.slot, sd, 310 * PAGE, 0, 2, SEED));
+	EXPECT_EQ(0, put(self->fd, again.slot));
 }
 
 /* The counters of the detach note in "controllers" (after a removal). */
@@ -1037,6 +1206,130 @@ TEST_F(cmb, remove_and_rescan_with_live_chunks)
 	ASSERT_EQ(0, stage(fd2, sr, 8, 0, &r));
 	EXPECT_EQ(0, check_slot(fd2, r.slot, sr, 400 * PAGE, 0, 8, SEED));
 	close(fd2);
+}
+
+/* Offset of the PCI Express capability in @cfg (256 bytes), or 0. */
+static int pcie_cap(const unsigned char *cfg)
+{
+	int pos = cfg[0x34] & ~3, n;
+
+	for (n = 0; pos >= 0x40 && n < 48; n++, pos = cfg[pos + 1] & ~3)
+		if (cfg[pos] == 0x10)
+			return pos;
+	return 0;
+}
+
+static const char *ctrl_pci = "/sys/bus/pci/devices/0000:03:00.0";
+
+static int ctrl_vendor(void)
+{
+	char path[128];
+	uint16_t vendor = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/config", ctrl_pci);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	if (pread(fd, &vendor, 2, 0) != 2)
+		vendor = 0;
+	close(fd);
+	return vendor;
+}
+
+static long long lost_before;
+
+static int loss_seen(void)
+{
+	return cmb_stat("stats", "lost") > lost_before;
+}
+
+/*
+ * Surprise removal with live chunks: the NVMe controller vanishes from the
+ * bus while held (read and device-written) and cached dirty chunks exist.
+ * The guest turns the slot's power off behind its hot-plug driver (QEMU
+ * then unplugs the controller at once, as yanking it would); the kernel
+ * learns of it only afterwards (here: sysfs remove, what a hot-plug driver
+ * does on a presence-detect change). Holders are revoked (PROVIDER_GONE),
+ * the dirty bytes are counted lost, new requests fail, nothing hangs.
+ * Runs last: the controller does not come back in this boot.
+ */
+TEST_F(cmb, surprise_removal_revokes_and_counts_lost)
+{
+	static char want[PAGE];
+	struct p2pmap_test_cmb_stage r, w, d, late;
+	struct p2pmap_test_cmb_status s;
+	int64_t sr = sector_of(600 * PAGE, 8 * PAGE), sw = sector_of(700 * PAGE, PAGE);
+	int64_t sd = sector_of(710 * PAGE, 2 * PAGE);
+	long long lost, note_lost = -1, note_wb = -1, wb;
+	char link[PATH_MAX], port[PATH_MAX], path[PATH_MAX + 16];
+	unsigned char cfg[256];
+	uint16_t sltctl;
+	ssize_t n;
+	int pos, cfd;
+
+	if (fs_mounted())
+		SKIP(return, "a file system is mounted on " DISK " (run with --fs none)");
+	ASSERT_LE(0, sr);
+	ASSERT_LE(0, sw);
+	ASSERT_LE(0, sd);
+	/* the slot: the PCIe downstream port above the controller */
+	n = readlink(ctrl_pci, link, sizeof(link) - 1);
+	ASSERT_LT(0, n);
+	link[n] = 0;
+	snprintf(port, sizeof(port), "/sys/bus/pci/devices/%s", basename(dirname(link)));
+	snprintf(path, sizeof(path), "%s/config", port);
+	cfd = open(path, O_RDWR);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(256, pread(cfd, cfg, sizeof(cfg), 0));
+	pos = pcie_cap(cfg);
+	ASSERT_LT(0, pos);
+	/* Slot Capabilities: Power Controller Present (QEMU's downstream port) */
+	ASSERT_TRUE(cfg[pos + 0x14] & 0x02);
+	memcpy(&sltctl, cfg + pos + 0x18, 2);
+	TH_LOG("slot %s: SltCtl 0x%04x", port, sltctl);
+
+	ASSERT_EQ(0, stage(self->fd, sr, 8, 0, &r));
+	ASSERT_EQ(0, stage(self->fd, sw, 1, STAGE_WRITE, &w));
+	fill(want, ~SEED, 0, PAGE);
+	ASSERT_EQ(0, cmb_io(self->fd, P2PMAP_TEST_CMB_WRITE, w.slot,
+			    P2PMAP_TEST_CMB_CPU, 0, want, PAGE));
+	ASSERT_EQ(0, stage(self->fd, sd, 2, STAGE_WRITE, &d));
+	ASSERT_EQ(0, cmb_io(self->fd, P2PMAP_TEST_CMB_WRITE, d.slot,
+			    P2PMAP_TEST_CMB_CPU, 0, want, PAGE));
+	ASSERT_EQ(0, put(self->fd, d.slot));	/* dirty, cached */
+	lost_before = lost = cmb_stat("stats", "lost");
+	wb = cmb_stat("stats", "written_back");
+
+	/* power and power indicator off: QEMU unplugs the controller */
+	sltctl |= 0x0400 | 0x0300;
+	ASSERT_EQ(2, pwrite(cfd, &sltctl, 2, pos + 0x18));
+	close(cfd);
+	EXPECT_EQ(0xffff, ctrl_vendor());	/* gone from the bus */
+	/* noticed by the provider (CMBMSC no longer ours), no bio needed */
+	ASSERT_EQ(0, wait_for(loss_seen, 10));
+	EXPECT_EQ(-EIO, stage(self->fd, sector_of(720 * PAGE, PAGE), 1, 0, &late));
+	ASSERT_EQ(0, status(self->fd, r.slot, &s));
+	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
+	EXPECT_EQ((__u32)REVOKE_GONE, s.slot_cause);
+	ASSERT_EQ(0, status(self->fd, w.slot, &s));
+	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
+	EXPECT_EQ((__u32)REVOKE_GONE, s.slot_cause);
+	EXPECT_EQ(0U, s.live);
+	/* the held dirty page and the cached dirty 2 pages */
+	EXPECT_EQ(lost + 3 * (long long)PAGE, cmb_stat("stats", "lost"));
+	TH_LOG("CMBMSC after the unplug reads 0x%llx", cmb_stat("info", "cmbmsc"));
+
+	/* the kernel removes the function it can no longer reach */
+	ASSERT_EQ(0, write_sysfs("/sys/bus/pci/devices/0000:03:00.0/remove", "1"));
+	ASSERT_EQ(0, detach_note(&note_lost, &note_wb));
+	EXPECT_EQ(lost + 3 * (long long)PAGE, note_lost);
+	EXPECT_EQ(wb, note_wb);	/* nothing was written back */
+	EXPECT_EQ(-ENODEV, stage(self->fd, sr, 8, 0, &late));
+	EXPECT_EQ(0, put(self->fd, r.slot));
+	EXPECT_EQ(0, put(self->fd, w.slot));
+	EXPECT_EQ(0, ioctl(self->fd, P2PMAP_TEST_CMB_CLOSE));
+	EXPECT_EQ(0, disk_present());
 }
 
 TEST_HARNESS_MAIN

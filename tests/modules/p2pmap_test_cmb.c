@@ -45,6 +45,7 @@ struct test_slot {
 	u32 state;
 	u32 cause;
 	bool pinned;			/* a provider call on it is running */
+	bool keep;			/* revoked: put only at PUT (KEEP) */
 	struct p2pmap_chunk *put_later;	/* revoked while pinned */
 };
 
@@ -83,7 +84,8 @@ static void test_revoke(struct p2pmap_chunk *chunk, void *priv,
 			ctx->slots[i].cause = cause;
 			ctx->slots[i].chunk = NULL;
 			found = true;
-			if (ctx->slots[i].pinned) {	/* the pinner puts it */
+			if (ctx->slots[i].pinned || ctx->slots[i].keep) {
+				/* the pinner, or PUT (KEEP), puts it */
 				ctx->slots[i].put_later = chunk;
 				found = false;
 				chunk = NULL;
@@ -105,7 +107,8 @@ static void test_revoke(struct p2pmap_chunk *chunk, void *priv,
 }
 
 /* Give @chunk a slot (or put it if it was revoked meanwhile); return the slot. */
-static int test_assign(struct test_ctx *ctx, struct p2pmap_chunk *chunk)
+static int test_assign(struct test_ctx *ctx, struct p2pmap_chunk *chunk,
+		       bool keep)
 {
 	unsigned int i;
 	int slot = -ENOSPC;
@@ -127,6 +130,7 @@ static int test_assign(struct test_ctx *ctx, struct p2pmap_chunk *chunk)
 							P2PMAP_TEST_CMB_LIVE;
 			ctx->slots[i].chunk = revoked ? NULL : chunk;
 			ctx->slots[i].cause = cause;
+			ctx->slots[i].keep = keep;
 			slot = i;
 			break;
 		}
@@ -185,11 +189,13 @@ static int test_stage_many(struct test_ctx *ctx,
 {
 	DECLARE_COMPLETION_ONSTACK(done);
 	struct p2pmap_stage_batch batch = {};
+	const bool keep = flags & P2PMAP_TEST_CMB_KEEP;
 	struct p2pmap_provider *provider;
 	struct p2pmap_stage_req *reqs;
 	unsigned int i;
 	int ret, slot;
 
+	flags &= ~P2PMAP_TEST_CMB_KEEP;
 	provider = test_provider(ctx);
 	if (!provider)
 		return -ENODEV;
@@ -234,7 +240,7 @@ static int test_stage_many(struct test_ctx *ctx,
 		if (reqs[i].error)
 			continue;
 		st[i].bus_addr = reqs[i].chunk->bus_addr;
-		slot = test_assign(ctx, reqs[i].chunk);
+		slot = test_assign(ctx, reqs[i].chunk, keep);
 		if (slot < 0)
 			st[i].error = slot;
 		else
@@ -424,7 +430,7 @@ out_up:
 
 static long test_put(struct test_ctx *ctx, void __user *uarg)
 {
-	struct p2pmap_chunk *chunk = NULL;
+	struct p2pmap_chunk *chunk = NULL, *put_later;
 	u32 slot;
 
 	if (get_user(slot, (u32 __user *)uarg))
@@ -435,9 +441,12 @@ static long test_put(struct test_ctx *ctx, void __user *uarg)
 	spin_lock(&ctx->lock);
 	if (ctx->slots[slot].state == P2PMAP_TEST_CMB_LIVE)
 		chunk = ctx->slots[slot].chunk;
+	put_later = ctx->slots[slot].put_later;	/* revoked, KEEP */
+	ctx->slots[slot].put_later = NULL;
 	if (ctx->slots[slot].state != P2PMAP_TEST_CMB_FREE) {
 		ctx->slots[slot].state = P2PMAP_TEST_CMB_FREE;
 		ctx->slots[slot].chunk = NULL;
+		ctx->slots[slot].keep = false;
 	} else {
 		slot = ~0U;
 	}
@@ -445,6 +454,8 @@ static long test_put(struct test_ctx *ctx, void __user *uarg)
 	up_write(&ctx->io_sem);
 	if (chunk)
 		p2pmap_chunk_put(chunk);
+	if (put_later)
+		p2pmap_chunk_put(put_later);
 	return slot == ~0U ? -ENOENT : 0;
 }
 
@@ -641,7 +652,7 @@ out_up:
 /* Put every chunk and close the device. */
 static void test_close(struct test_ctx *ctx)
 {
-	struct p2pmap_chunk *chunk;
+	struct p2pmap_chunk *chunk, *put_later;
 	unsigned int i;
 
 	for (i = 0; i < P2PMAP_TEST_CMB_SLOTS; i++) {
@@ -649,12 +660,17 @@ static void test_close(struct test_ctx *ctx)
 		spin_lock(&ctx->lock);
 		chunk = ctx->slots[i].state == P2PMAP_TEST_CMB_LIVE ?
 			ctx->slots[i].chunk : NULL;
+		put_later = ctx->slots[i].put_later;
+		ctx->slots[i].put_later = NULL;
 		ctx->slots[i].state = P2PMAP_TEST_CMB_FREE;
 		ctx->slots[i].chunk = NULL;
+		ctx->slots[i].keep = false;
 		spin_unlock(&ctx->lock);
 		up_write(&ctx->io_sem);
 		if (chunk)
 			p2pmap_chunk_put(chunk);
+		if (put_later)
+			p2pmap_chunk_put(put_later);
 	}
 	WARN_ON_ONCE(ctx->nr_early);
 	if (ctx->bdev)

@@ -41,6 +41,14 @@ struct p2pmap_test_cmb_stage {
 	__u64 bus_addr;
 };
 
+/*
+ * p2pmap_test_cmb_stage.flags / p2pmap_test_cmb_batch.flags, beside the
+ * P2PMAP_STAGE_* flags (stripped before the provider sees them): the slot
+ * keeps a revoked chunk until PUT, as an owner whose device still uses the
+ * memory (a DMA in flight) does.
+ */
+#define P2PMAP_TEST_CMB_KEEP	0x80000000U
+
 /**
  * struct p2pmap_test_cmb_batch - BATCH: stage many ranges at once
  * @reqs: (in) user pointer to @nr struct p2pmap_test_cmb_stage.
