@@ -7,6 +7,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/poll.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -58,13 +59,46 @@ static long p2pmap_ioctl(struct file *file, unsigned int cmd,
 		return p2pmap_ioc_stats(uarg);
 	case P2PMAP_IOC_CHECK:
 		return p2pmap_ioc_check(uarg);
+	case P2PMAP_IOC_LAYOUT_GET:
+	case P2PMAP_IOC_LAYOUT_COMMIT:
+	case P2PMAP_IOC_LAYOUT_RETURN:
+	case P2PMAP_IOC_LAYOUT_IO:
+		return p2pmap_layout_ioctl(file, cmd, uarg);
 	default:
 		return -ENOTTY;
 	}
 }
 
+/* Each open holds its own layouts (layout.c). */
+static int p2pmap_open(struct inode *inode, struct file *file)
+{
+	return p2pmap_layout_open(file);
+}
+
+static int p2pmap_release(struct inode *inode, struct file *file)
+{
+	p2pmap_layout_release(file);
+	return 0;
+}
+
+static ssize_t p2pmap_read(struct file *file, char __user *buf, size_t count,
+			   loff_t *ppos)
+{
+	return p2pmap_layout_read(file, buf, count,
+				  file->f_flags & O_NONBLOCK);
+}
+
+static __poll_t p2pmap_poll(struct file *file, poll_table *wait)
+{
+	return p2pmap_layout_poll(file, wait);
+}
+
 static const struct file_operations p2pmap_fops = {
 	.owner		= THIS_MODULE,
+	.open		= p2pmap_open,
+	.release	= p2pmap_release,
+	.read		= p2pmap_read,
+	.poll		= p2pmap_poll,
 	.unlocked_ioctl	= p2pmap_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,

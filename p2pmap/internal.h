@@ -12,6 +12,7 @@
 #include <p2pmap/compat.h>
 
 struct dentry;
+struct file;
 
 /* Counters kept per importer and in total; all updated lock-free. */
 struct p2pmap_counters {
@@ -21,6 +22,10 @@ struct p2pmap_counters {
 	atomic64_t pages_p2p;
 	atomic64_t fallback[P2PMAP_REASON_COUNT];
 	atomic64_t revoked[P2PMAP_REVOKE_COUNT];
+	atomic64_t written_back[P2PMAP_REVOKE_COUNT];	/* bytes */
+	atomic64_t lost;				/* bytes */
+	atomic64_t write_refused;
+	atomic64_t layouts_recalled;
 };
 
 struct p2pmap_importer {
@@ -58,11 +63,29 @@ void p2pmap_stats_fault(struct p2pmap_importer *importer, unsigned long p2p,
 			const unsigned int *reasons, unsigned long refaults);
 void p2pmap_stats_revoke(struct p2pmap_importer *importer,
 			 enum p2pmap_revoke_cause cause, unsigned long pages);
+void p2pmap_stats_written_back(struct p2pmap_importer *importer,
+			       enum p2pmap_revoke_cause cause, u64 bytes,
+			       bool lost);
+void p2pmap_stats_write_refused(struct p2pmap_importer *importer,
+				struct file *file, int err);
+void p2pmap_stats_layout_recalled(struct p2pmap_importer *importer);
 void p2pmap_stats_no_route(struct p2pmap_importer *importer,
 			   struct p2pmap_provider *provider, const char *why);
 long p2pmap_ioc_stats(void __user *uarg);
 
 /* check.c */
 long p2pmap_ioc_check(void __user *uarg);
+
+/* layout.c */
+struct file;
+struct poll_table_struct;
+int p2pmap_layout_open(struct file *file);
+void p2pmap_layout_release(struct file *file);
+long p2pmap_layout_ioctl(struct file *file, unsigned int cmd,
+			 void __user *uarg);
+ssize_t p2pmap_layout_read(struct file *file, char __user *buf, size_t count,
+			   bool nonblock);
+__poll_t p2pmap_layout_poll(struct file *file,
+			    struct poll_table_struct *wait);
 
 #endif /* _P2PMAP_INTERNAL_H */
