@@ -6,6 +6,7 @@
 #   make W=1             the same, with the kernel's extra warnings
 #   make check           host tests, then every guest test in the QEMU rig
 #   make demo            the main job, told in the rig
+#   make bench           p2pmap bench in the rig; results in build/bench/
 #   make setup           install what the build and the rig need (Debian)
 #   make KDIR=/path      build the modules against another kernel tree
 #   make checkpatch      the house rules: checkpatch, kernel-doc, W=1, uapi
@@ -26,7 +27,7 @@ CONFTEST_DIR = $(TOP)/build/conftest/$(KRELEASE)
 export KDIR
 
 .PHONY: all modules userspace conftest check check-host check-guest demo \
-	setup clean checkpatch help debug-kernel check-debug
+	setup clean checkpatch help debug-kernel check-debug bench
 
 all: modules userspace
 
@@ -75,6 +76,11 @@ check: setup
 demo: setup
 	@$(MAKE) --no-print-directory all
 	@tests/demo
+
+# p2pmap bench in the rig (16 MiB CMB); BENCH_ARGS go to p2pmap bench
+bench: setup
+	@$(MAKE) --no-print-directory all
+	@tests/bench/p2pmap-bench -- $(BENCH_ARGS)
 
 # The debug kernel (KASAN, lockdep, kmemleak, fault injection, P2PDMA),
 # built once per configuration and cached (docs/debug-kernel.md).

@@ -33,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/fiemap.h>
@@ -52,14 +53,19 @@
 #define BENCH_MAX_SIZES		24
 #define BENCH_MAX_EXTENTS	4096
 #define BENCH_PAGE		4096ULL
+#define BENCH_MAX_ROUNDS	9
 
 const struct cli_option cli_bench_options[] = {
 	{ "sizes", CLI_ARG_REQUIRED, "LIST",
 	  "file sizes, comma-separated (default 4K,64K,1M,4M and 1/4, 1, 4, 16 times the CMB)" },
 	{ "max", CLI_ARG_REQUIRED, "SIZE",
 	  "leave out default sizes above SIZE (default 16 times the CMB)" },
+	{ "rounds", CLI_ARG_REQUIRED, "N",
+	  "measure every size N times, each on a freshly written file, and keep the median (default 3)" },
 	{ "svg", CLI_ARG_REQUIRED, "FILE",
 	  "write the plot of throughput against size to FILE (SVG)" },
+	{ "json", CLI_ARG_REQUIRED, "FILE",
+	  "also write the -o json document to FILE" },
 	{ "no-progress", CLI_ARG_NONE, NULL,
 	  "no progress bar on stderr" },
 	{ NULL },
@@ -147,7 +153,9 @@ struct bench {
 	char cmb_pci[32];
 	uint64_t sizes[BENCH_MAX_SIZES];
 	unsigned int nr_sizes;
+	unsigned int rounds;
 	struct bench_result res[BENCH_MAX_SIZES][BENCH_NR_PATHS];
+	struct bench_result round[BENCH_MAX_ROUNDS][BENCH_NR_PATHS];
 	struct p2pmap *p2pmap;
 	struct p2pmap_dgpu *dgpu;
 	uint64_t piece;
@@ -607,44 +615,111 @@ static void bench_progress(struct bench *b, uint64_t size, enum bench_path p)
 	fflush(b->inv->err);
 }
 
-static int bench_one_size(struct bench *b, unsigned int si)
-{
-	uint64_t size = b->sizes[si];
-	struct bench_result *res = b->res[si];
-	enum bench_path p;
-	int ret;
+/* Sorting rounds by throughput (bench_sort_path says which path). */
+static enum bench_path bench_sort_path;
 
-	ret = bench_make_file(b, size);
-	if (ret) {
-		for (p = 0; p < BENCH_NR_PATHS; p++)
-			bench_fail(&res[p], ret, "writing the file");
-		return ret;
-	}
+static int bench_by_rate(const void *x, const void *y)
+{
+	double a = bench_rate(x, bench_sort_path);
+	double b = bench_rate(y, bench_sort_path);
+
+	return (a > b) - (a < b);
+}
+
+static int bench_by_fault_rate(const void *x, const void *y)
+{
+	double a = bench_fault_rate(x), b = bench_fault_rate(y);
+
+	return (a > b) - (a < b);
+}
+
+/*
+ * The median round of each path (the machine is shared: one round says
+ * little). A failed round makes the result that failure. For p2p the
+ * map-and-stage figures are the median of their own.
+ */
+static void bench_median(struct bench *b, unsigned int si)
+{
+	struct bench_result tmp[BENCH_MAX_ROUNDS], *out;
+	unsigned int r, n = b->rounds;
+	uint64_t mismatches;
+	enum bench_path p;
+
 	for (p = 0; p < BENCH_NR_PATHS; p++) {
-		bench_progress(b, size, p);
-		ret = bench_drop_caches();
-		if (ret) {
-			bench_fail(&res[p], ret, "dropping the page cache (root?)");
-		} else {
-			switch (p) {
-			case BENCH_P2P:
-				bench_p2p(b, size, &res[p]);
-				break;
-			case BENCH_READ:
-				bench_read(b, size, false, &res[p]);
-				break;
-			case BENCH_ODIRECT:
-				bench_read(b, size, true, &res[p]);
-				break;
-			default:
-				bench_bio(b, size, &res[p]);
+		out = &b->res[si][p];
+		mismatches = 0;
+		for (r = 0; r < n; r++) {
+			tmp[r] = b->round[r][p];
+			mismatches += tmp[r].mismatches;
+			if (tmp[r].error) {
+				*out = tmp[r];
 				break;
 			}
 		}
-		b->steps_done++;
+		if (r < n)
+			continue;
+		bench_sort_path = p;
+		qsort(tmp, n, sizeof(tmp[0]), bench_by_rate);
+		*out = tmp[n / 2];
+		if (p == BENCH_P2P) {
+			qsort(tmp, n, sizeof(tmp[0]), bench_by_fault_rate);
+			out->fault_secs = tmp[n / 2].fault_secs;
+			out->fault_bytes = tmp[n / 2].fault_bytes;
+			out->fault_measured = tmp[n / 2].fault_measured;
+		}
+		out->mismatches = mismatches;	/* of every round */
+	}
+}
+
+/*
+ * One size: per round a freshly written file (nothing of it in the page
+ * cache or the CMB), the page cache dropped before each path.
+ */
+static void bench_one_size(struct bench *b, unsigned int si)
+{
+	uint64_t size = b->sizes[si];
+	struct bench_result *res;
+	enum bench_path p;
+	unsigned int r;
+	int ret;
+
+	memset(b->round, 0, sizeof(b->round));
+	for (r = 0; r < b->rounds; r++) {
+		res = b->round[r];
+		ret = bench_make_file(b, size);
+		if (ret) {
+			for (p = 0; p < BENCH_NR_PATHS; p++)
+				bench_fail(&res[p], ret, "writing the file");
+			b->steps_done += BENCH_NR_PATHS;
+			continue;
+		}
+		for (p = 0; p < BENCH_NR_PATHS; p++) {
+			bench_progress(b, size, p);
+			ret = bench_drop_caches();
+			if (ret) {
+				bench_fail(&res[p], ret,
+					   "dropping the page cache (root?)");
+			} else {
+				switch (p) {
+				case BENCH_P2P:
+					bench_p2p(b, size, &res[p]);
+					break;
+				case BENCH_READ:
+					bench_read(b, size, false, &res[p]);
+					break;
+				case BENCH_ODIRECT:
+					bench_read(b, size, true, &res[p]);
+					break;
+				default:
+					bench_bio(b, size, &res[p]);
+					break;
+				}
+			}
+			b->steps_done++;
+		}
 	}
 	unlink(b->path);
-	return 0;
+	bench_median(b, si);
 }
 
 /* Default sizes: 4K 64K 1M 4M and CMB/4, CMB, 4 CMB, 16 CMB, up to @max. */
@@ -808,10 +883,11 @@ static void bench_print_text(const struct bench *b,
 	unsigned int si, p;
 	int big;
 
-	fprintf(o, "p2pmap bench: %s, CMB %s of %s; pieces of %s, bio loop %d x %llu KiB\n",
+	fprintf(o, "p2pmap bench: %s, CMB %s of %s; pieces of %s, bio loop %d x %llu KiB; median of %u rounds\n",
 		b->path, cli_format_bytes(b->cmb_size, cmb, sizeof(cmb)),
 		b->cmb_pci, cli_format_bytes(b->piece, sz, sizeof(sz)),
-		BENCH_BIO_DEPTH, (unsigned long long)BENCH_BIO_BYTES >> 10);
+		BENCH_BIO_DEPTH, (unsigned long long)BENCH_BIO_BYTES >> 10,
+		b->rounds);
 	for (p = 0; p < BENCH_NR_PATHS; p++)
 		fprintf(o, "  %-8s %s\n", bench_path_names[p], bench_path_help[p]);
 	fprintf(o, "\n%-9s %-8s %9s %9s %8s %8s %8s %11s %9s %9s %s\n", "size",
@@ -894,12 +970,13 @@ static void bench_json_result(struct json_writer *w, const struct bench_result *
 	json_object_end(w);
 }
 
-static int bench_print_json(const struct bench *b, const struct bench_bar *bars)
+static int bench_print_json(const struct bench *b, const struct bench_bar *bars,
+			    FILE *out)
 {
 	struct json_writer w;
 	unsigned int si, p;
 
-	json_init(&w, b->inv->out);
+	json_init(&w, out);
 	json_object_begin(&w, NULL);
 	json_string(&w, "file", b->path);
 	json_string(&w, "cmb", b->cmb_pci);
@@ -907,6 +984,7 @@ static int bench_print_json(const struct bench *b, const struct bench_bar *bars)
 	json_u64(&w, "piece", b->piece);
 	json_u64(&w, "bio_depth", BENCH_BIO_DEPTH);
 	json_u64(&w, "bio_bytes", BENCH_BIO_BYTES);
+	json_u64(&w, "rounds", b->rounds);
 	json_array_begin(&w, "sizes");
 	for (si = 0; si < b->nr_sizes; si++) {
 		json_object_begin(&w, NULL);
@@ -1009,7 +1087,23 @@ static int bench_setup(struct bench *b)
 {
 	struct drm_p2pmap_dgpu_info info;
 	struct p2pmap_error err;
+	char sys[64];
+	struct stat st;
 	int ret;
+
+	if (stat(b->dir, &st) || !S_ISDIR(st.st_mode)) {
+		fprintf(b->inv->err, "p2pmap: bench: %s is not a directory\n",
+			b->dir);
+		return CLI_EXIT_USAGE;
+	}
+	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u", major(st.st_dev),
+		 minor(st.st_dev));
+	if (access(sys, F_OK)) {
+		fprintf(b->inv->err,
+			"p2pmap: bench: %s is not on a block device (the file must live on the NVMe namespace)\n",
+			b->dir);
+		return CLI_EXIT_USAGE;
+	}
 
 	ret = p2pmap_open(&b->p2pmap, &err);
 	if (ret) {
@@ -1087,6 +1181,16 @@ int cli_bench_command(const struct cli_invocation *inv)
 		if (ret)
 			goto out_free;
 	}
+	b->rounds = 3;
+	v = cli_option_value(inv, "rounds");
+	if (v) {
+		uint64_t n;
+
+		ret = cli_parse_count(inv, "--rounds", v, 1, BENCH_MAX_ROUNDS, &n);
+		if (ret)
+			goto out_free;
+		b->rounds = n;
+	}
 	v = cli_option_value(inv, "sizes");
 	if (v) {
 		ret = bench_parse_sizes(b, v);
@@ -1104,18 +1208,27 @@ int cli_bench_command(const struct cli_invocation *inv)
 	}
 	b->progress = inv->output == CLI_OUTPUT_TEXT &&
 		      !cli_option_given(inv, "no-progress");
-	b->steps = b->nr_sizes * BENCH_NR_PATHS;
+	b->steps = b->nr_sizes * b->rounds * BENCH_NR_PATHS;
 	for (si = 0; si < b->nr_sizes; si++)
 		bench_one_size(b, si);
 	bench_progress(b, 0, BENCH_NR_PATHS);
 	bench_bars(b, bars);
 	if (inv->output == CLI_OUTPUT_JSON) {
-		if (bench_print_json(b, bars)) {
+		if (bench_print_json(b, bars, inv->out)) {
 			ret = CLI_EXIT_FAILED;
 			goto out_teardown;
 		}
 	} else {
 		bench_print_text(b, bars);
+	}
+	v = cli_option_value(inv, "json");
+	if (v) {
+		FILE *f = fopen(v, "we");
+
+		if (!f || bench_print_json(b, bars, f) || fclose(f)) {
+			fprintf(inv->err, "p2pmap: bench: writing %s failed\n", v);
+			failed++;
+		}
 	}
 	v = cli_option_value(inv, "svg");
 	if (v && bench_svg(b, v)) {

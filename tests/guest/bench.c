@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pmap bench's own figures, checked against counters it does not own, at
+ * small sizes (4 KiB, 1 MiB, 4 MiB; one round): its JSON is well-formed and
+ * complete; every path moved exactly the file's size; the P2P path reached
+ * every page peer to peer and p2pmap's own counters (read here, around the
+ * whole run) moved by as many pages; the page-cache growth it reports for
+ * read(2) is what this test measures itself in /proc/meminfo for the same
+ * read; P2P and O_DIRECT do not grow the page cache; the CMB staged the
+ * file; the plot is an SVG with a line per path; bad arguments are refused
+ * with exit status 2 and a reason.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libp2pmap.h>
+
+#include "jsonflat.h"
+#include "kselftest_harness.h"
+
+/* per run of this program: its TESTs are children of one process */
+#define OUT(name)	out_path(name)
+#define JSON_OUT	OUT("json")
+#define SVG_OUT		OUT("svg")
+#define STATS_OUT	OUT("stats")
+#define SIZES		"4K,1M,4M"
+
+static const uint64_t sizes[] = { 4096, 1 << 20, 4 << 20 };
+static const char *const paths[] = { "p2p", "read", "odirect", "bio" };
+
+static const char *out_path(const char *what)
+{
+	static char path[4][64];
+	static int next;
+	char *p = path[next++ % 4];
+
+	snprintf(p, sizeof(path[0]), "/tmp/bench-test.%d.%s", (int)getppid(), what);
+	return p;
+}
+
+static char *slurp(const char *file)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	FILE *f = fopen(file, "re");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			cap = cap ? 2 * cap : 65536;
+			buf = realloc(buf, cap);
+			if (!buf)
+				break;
+		}
+		n = fread(buf + len, 1, 4096, f);
+		if (!n)
+			break;
+		len += n;
+	}
+	fclose(f);
+	if (buf)
+		buf[len] = '\0';
+	return buf;
+}
+
+static uint64_t pages_p2p_now(void)
+{
+	struct p2pmap_stats st;
+	struct p2pmap *h;
+
+	memset(&st, 0, sizeof(st));
+	if (p2pmap_open(&h, NULL))
+		return UINT64_MAX;
+	if (p2pmap_get_stats(h, &st, NULL))
+		st.pages_p2p = UINT64_MAX;
+	p2pmap_close(h);
+	return st.pages_p2p;
+}
+
+/*
+ * Run the bench once per test program (each TEST runs in its own process:
+ * the results are kept in files) and parse its JSON into @j. Return: the
+ * bench's exit status, or -1.
+ */
+static int bench_once(struct jf *j, uint64_t *stats_delta)
+{
+	char cmd[512];
+	const char *p;
+	char *text;
+	FILE *f;
+	int rc = -1;
+	unsigned long long before, after;
+
+	f = fopen(STATS_OUT, "re");
+	if (f) {
+		if (fscanf(f, "%d %llu", &rc, &before) != 2)
+			rc = -1;
+		fclose(f);
+		*stats_delta = before;
+	} else {
+		snprintf(cmd, sizeof(cmd),
+			 "p2pmap bench -o json --rounds 1 --sizes " SIZES
+			 " --svg %s . >%s 2>/tmp/bench-test.err", SVG_OUT, JSON_OUT);
+		before = pages_p2p_now();
+		rc = system(cmd);
+		rc = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+		after = pages_p2p_now();
+		*stats_delta = after - before;
+		f = fopen(STATS_OUT, "we");
+		if (f) {
+			fprintf(f, "%d %llu\n", rc, (unsigned long long)*stats_delta);
+			fclose(f);
+		}
+	}
+	text = slurp(JSON_OUT);
+	p = text;
+	if (!text || jf_parse(&p, j) || *p)
+		rc = -1;
+	free(text);
+	return rc;
+}
+
+/* Its JSON is one well-formed document with every size, path and bar. */
+TEST(json_is_complete)
+{
+	uint64_t delta;
+	struct jf j;
+	size_t s, k;
+	int rc = bench_once(&j, &delta);
+
+	ASSERT_NE(-1, rc) {
+		TH_LOG("no well-formed JSON from p2pmap bench (see /tmp/bench-test.err)");
+	}
+	/* exit 1 is allowed: a bar may fail at these sizes; paths may not */
+	EXPECT_TRUE(rc == 0 || rc == 1);
+	ASSERT_EQ(3u, jf_len(&j, "sizes"));
+	EXPECT_EQ(3u, jf_len(&j, "bars"));
+	EXPECT_EQ(1u, jf_u64(&j, "rounds"));
+	EXPECT_NE(UINT64_MAX, jf_u64(&j, "cmb_size"));
+	for (s = 0; s < 3; s++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "sizes[%zu].size", s);
+		EXPECT_EQ(sizes[s], jf_u64(&j, key));
+		for (k = 0; k < 4; k++) {
+			const char *ok = jf_getf(&j, "sizes[%zu].%s.ok", s, paths[k]);
+			const char *why = jf_getf(&j, "sizes[%zu].%s.error", s, paths[k]);
+
+			EXPECT_STREQ("true", ok ? ok : "missing") {
+				TH_LOG("%s at %llu: %s", paths[k],
+				       (unsigned long long)sizes[s], why ? why : "?");
+			}
+		}
+	}
+	jf_free(&j);
+}
+
+/* Every path moved exactly the file's bytes; no piece differed from the file. */
+TEST(bytes_moved_are_the_file_size)
+{
+	char key[128];
+	uint64_t delta;
+	struct jf j;
+	size_t s, k;
+
+	ASSERT_NE(-1, bench_once(&j, &delta));
+	for (s = 0; s < 3; s++) {
+		for (k = 0; k < 4; k++) {
+			snprintf(key, sizeof(key), "sizes[%zu].%s.bytes", s, paths[k]);
+			EXPECT_EQ(sizes[s], jf_u64(&j, key)) TH_LOG("%s", key);
+			snprintf(key, sizeof(key), "sizes[%zu].%s.mismatches", s, paths[k]);
+			EXPECT_EQ(0u, jf_u64(&j, key)) TH_LOG("%s", key);
+		}
+	}
+	jf_free(&j);
+}
+
+/*
+ * P2P: every page of the fully written file peer to peer, none from the
+ * page cache; p2pmap's own counter (read by this test) moved by the sum.
+ */
+TEST(pages_p2p_match_p2pmap_stats)
+{
+	uint64_t delta, sum = 0, bench_sum = 0;
+	char key[128];
+	struct jf j;
+	size_t s;
+
+	ASSERT_NE(-1, bench_once(&j, &delta));
+	for (s = 0; s < 3; s++) {
+		snprintf(key, sizeof(key), "sizes[%zu].p2p.pages_p2p", s);
+		EXPECT_EQ(sizes[s] / 4096, jf_u64(&j, key));
+		sum += jf_u64(&j, key);
+		snprintf(key, sizeof(key), "sizes[%zu].p2p.pages_pagecache", s);
+		EXPECT_EQ(0u, jf_u64(&j, key));
+		snprintf(key, sizeof(key), "sizes[%zu].p2p.stats_pages_p2p", s);
+		bench_sum += jf_u64(&j, key);
+		snprintf(key, sizeof(key), "sizes[%zu].p2p.stats_pages_fallback", s);
+		EXPECT_EQ(0u, jf_u64(&j, key));
+		/* the CMB read the file's blocks itself */
+		snprintf(key, sizeof(key), "sizes[%zu].p2p.cmb_staged", s);
+		EXPECT_LE(sizes[s], jf_u64(&j, key)) TH_LOG("%s", key);
+	}
+	EXPECT_EQ(sum, delta);
+	EXPECT_EQ(bench_sum, delta);
+	jf_free(&j);
+}
+
+static int64_t cached_now(void)
+{
+	char line[128];
+	long long kb, sum = 0;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Cached: %lld kB", &kb) == 1 ||
+		    sscanf(line, "Buffers: %lld kB", &kb) == 1)
+			sum += kb;
+	fclose(f);
+	return sum * 1024;
+}
+
+/*
+ * The growth it reports for read(2) of 4 MiB is what this test sees in
+ * /proc/meminfo reading a 4 MiB file itself; P2P and O_DIRECT stay under 1%.
+ */
+TEST(page_cache_growth_matches_meminfo)
+{
+	static char buf[1 << 20];
+	int64_t before, mine, theirs;
+	uint64_t delta;
+	struct jf j;
+	int fd, i, dc;
+
+	ASSERT_NE(-1, bench_once(&j, &delta));
+	fd = open("own.dat", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, fd);
+	memset(buf, 0x5a, sizeof(buf));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ((ssize_t)sizeof(buf), write(fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, fsync(fd));
+	sync();
+	dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	ASSERT_LE(0, dc);
+	ASSERT_EQ(1, write(dc, "3", 1));
+	close(dc);
+	before = cached_now();
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ((ssize_t)sizeof(buf), pread(fd, buf, sizeof(buf), i * sizeof(buf)));
+	mine = cached_now() - before;
+	close(fd);
+	unlink("own.dat");
+
+	theirs = strtoll(jf_get(&j, "sizes[2].read.page_cache_growth") ?: "-1", NULL, 10);
+	/* both near 4 MiB: within a quarter of each other plus 256 KiB */
+	EXPECT_LE(llabs(theirs - mine), mine / 4 + (256 << 10)) {
+		TH_LOG("bench reported %lld bytes, this test measured %lld",
+		       (long long)theirs, (long long)mine);
+	}
+	EXPECT_LE(3 << 20, theirs);
+	EXPECT_GT((4 << 20) / 100,
+		  strtoll(jf_get(&j, "sizes[2].p2p.page_cache_growth") ?: "999999999", NULL, 10));
+	EXPECT_GT((4 << 20) / 100,
+		  strtoll(jf_get(&j, "sizes[2].odirect.page_cache_growth") ?: "999999999", NULL, 10));
+	jf_free(&j);
+}
+
+/* The plot is an SVG with one line per path and one for map-and-stage. */
+TEST(svg_has_a_line_per_path)
+{
+	uint64_t delta;
+	char *svg, *p;
+	struct jf j;
+	int lines = 0;
+
+	ASSERT_NE(-1, bench_once(&j, &delta));
+	jf_free(&j);
+	svg = slurp(SVG_OUT);
+	ASSERT_NE(NULL, svg);
+	EXPECT_EQ(0, strncmp(svg, "<svg ", 5));
+	EXPECT_NE(NULL, strstr(svg, "</svg>"));
+	for (p = svg; (p = strstr(p, "<polyline")); p++)
+		lines++;
+	EXPECT_EQ(5, lines);
+	free(svg);
+}
+
+static int run(const char *cmd, char *err, size_t len)
+{
+	char full[512];
+	FILE *f;
+	int rc;
+
+	snprintf(full, sizeof(full), "%s 2>&1 >/dev/null", cmd);
+	f = popen(full, "r");
+	if (!f)
+		return -1;
+	len = fread(err, 1, len - 1, f);
+	err[len] = '\0';
+	rc = pclose(f);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* Bad arguments: exit 2 with a reason, and no file left behind. */
+TEST(bad_arguments_are_refused)
+{
+	char err[512];
+
+	EXPECT_EQ(2, run("p2pmap bench --sizes 5000 .", err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "multiple of 4 KiB"));
+	EXPECT_EQ(2, run("p2pmap bench --rounds 0 .", err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "--rounds"));
+	EXPECT_EQ(2, run("p2pmap bench --sizes 4K /proc", err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "not on a block device"));
+	EXPECT_EQ(2, run("p2pmap bench --sizes 4K /nonexistent", err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "not a directory"));
+	EXPECT_NE(0, access("p2pmap-bench.dat", F_OK));
+}
+
+TEST_HARNESS_MAIN
