@@ -33,7 +33,10 @@
 #include <linux/p2pmap.h>
 #include <libp2pmap_dgpu.h>
 
+#include <libp2pmap.h>
+
 #include "kselftest_harness.h"
+#include "jsonflat.h"
 
 #define PAGE		4096UL
 #define MODULE		"p2pmap_dgpu"
@@ -389,6 +392,69 @@ TEST_F_TIMEOUT(dgpu, file_checksum_dense, 120)
 	checksum_file(_metadata, self->dev, P2PMAP_DGPU_ENGINE_CPU, fd, 5 * PAGE + 123,
 		      3 * PAGE + 5, &res);
 	close(fd);
+}
+
+/*
+ * The dgpu command's map: the device maps a file with data in pages 0-3
+ * and a hole in 4-7 (USERPTR_FAULT), and prints its page table as runs
+ * (USERPTR_SNAPSHOT) - the same as the ioctls say, in JSON and in text.
+ */
+TEST_F(dgpu, map_command_prints_the_page_table)
+{
+	const char *want = self->p2p ? "p2p" : "pagecache";
+	char cmd[256], *out = NULL;
+	size_t len = 0;
+	const char *p;
+	struct jf j;
+	FILE *f;
+	int fd;
+
+	fd = open("mapped", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 8 * PAGE));
+	ASSERT_EQ(0, write_pattern(fd, 0, 4 * PAGE, 9));
+	close(fd);
+
+	snprintf(cmd, sizeof(cmd), "dgpu -d %s -o json map mapped",
+		 p2pmap_dgpu_path(self->dev));
+	f = popen(cmd, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_LT(0, getdelim(&out, &len, '\0', f));
+	ASSERT_EQ(0, WEXITSTATUS(pclose(f))) TH_LOG("%s", out);
+	p = out;
+	ASSERT_EQ(0, jf_parse(&p, &j)) TH_LOG("%s", out);
+	EXPECT_STREQ("map", jf_get(&j, "op"));
+	EXPECT_EQ(0u, jf_u64(&j, "error"));
+	EXPECT_EQ(8u, jf_u64(&j, "pages_p2p") + jf_u64(&j, "pages_pagecache"));
+	EXPECT_EQ(4u, jf_u64(&j, "reasons.hole"));
+	EXPECT_EQ(self->p2p ? 4u : 0u, jf_u64(&j, "pages_p2p"));
+	EXPECT_EQ(0u, jf_u64(&j, "pages_unmapped"));
+	EXPECT_LE(1u, jf_u64(&j, "faults"));
+	ASSERT_EQ(2u, jf_len(&j, "runs")) TH_LOG("%s", out);
+	EXPECT_EQ(0u, jf_u64(&j, "runs[0].page"));
+	EXPECT_EQ(4u, jf_u64(&j, "runs[0].pages"));
+	EXPECT_STREQ(want, jf_get(&j, "runs[0].path"));
+	if (!self->p2p)
+		EXPECT_STREQ(p2pmap_reason_name(self->no_p2p), jf_get(&j, "runs[0].reason"));
+	EXPECT_NE(0u, jf_u64(&j, "runs[0].addr"));
+	EXPECT_EQ(4u, jf_u64(&j, "runs[1].page"));
+	EXPECT_EQ(4u, jf_u64(&j, "runs[1].pages"));
+	EXPECT_STREQ("pagecache", jf_getf(&j, "runs[%d].path", 1));
+	EXPECT_STREQ("hole", jf_get(&j, "runs[1].reason"));
+	EXPECT_STREQ("false", jf_get(&j, "runs[1].writable"));
+	jf_free(&j);
+
+	/* the text says the same; a missing file is an error, and says so */
+	snprintf(cmd, sizeof(cmd), "dgpu -d %s map mapped | grep -Eq '^ +4-7 +pagecache +hole +0x'",
+		 p2pmap_dgpu_path(self->dev));
+	EXPECT_EQ(0, system(cmd));
+	snprintf(cmd, sizeof(cmd), "dgpu -d %s map no-such-file 2>&1 | grep -q 'no-such-file: No such file'",
+		 p2pmap_dgpu_path(self->dev));
+	EXPECT_EQ(0, system(cmd));
+	snprintf(cmd, sizeof(cmd), "dgpu -d %s map no-such-file 2>/dev/null",
+		 p2pmap_dgpu_path(self->dev));
+	EXPECT_EQ(1, WEXITSTATUS(system(cmd)));
+	free(out);
 }
 
 /* A sparse file (holes, a preallocated range) checksums right; holes say so. */

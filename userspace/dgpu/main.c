@@ -6,12 +6,16 @@
  *   dgpu [-d NODE | -k pci|virtual] [-o text|json] info
  *   dgpu [...] [-e cpu|edu] checksum FILE [OFFSET [LENGTH]]
  *   dgpu [...] [-e cpu|edu] read FILE [OFFSET [LENGTH]]
+ *   dgpu [...] [-w] map FILE [OFFSET [LENGTH]]
  *
  * checksum: the device computes the CRC-32 of the range through a userptr
  * object over a MAP_SHARED mapping; the CPU computes it again with pread(2)
  * and both are printed. read: the device copies the range into a VRAM
- * object, which is compared with the file. Exit status: 0 done and equal,
- * 1 the job failed or the data differ, 2 bad command line, 3 no device.
+ * object, which is compared with the file. map: the device maps the range
+ * without a job (DRM_IOCTL_P2PMAP_DGPU_USERPTR_FAULT) and its page table is
+ * printed as runs of pages with one path and reason (USERPTR_SNAPSHOT).
+ * Exit status: 0 done and equal, 1 the job or the fault failed or the data
+ * differ, 2 bad command line, 3 no device.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +46,7 @@ struct opts {
 	unsigned int kind;
 	int engine;
 	int json;
+	int write;
 	const char *cmd;
 	int argc;
 	char **argv;
@@ -67,11 +72,14 @@ static void usage(FILE *f)
 		"  info                            the device instance\n"
 		"  checksum FILE [OFFSET [LENGTH]] CRC-32 of a file range computed by the device\n"
 		"  read FILE [OFFSET [LENGTH]]     copy a file range into VRAM, compare with the file\n"
+		"  map FILE [OFFSET [LENGTH]]      map a file range for the device (no job) and\n"
+		"                                  print its device page table, page runs by path\n"
 		"\n"
 		"  -d, --device NODE   a render node (default: the first p2pmap_dgpu of -k)\n"
 		"  -k, --kind KIND     pci (bound to edu) or virtual (no PCI function)\n"
 		"  -e, --engine NAME   cpu (default) or edu (~100 ms per 4 KiB)\n"
 		"  -o, --output FMT    text (default) or json\n"
+		"  -w, --write         map: fault for a device write (the file opened O_RDWR)\n"
 		"  -V, --version       print the version\n");
 }
 
@@ -91,6 +99,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "kind", required_argument, NULL, 'k' },
 		{ "engine", required_argument, NULL, 'e' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "write", no_argument, NULL, 'w' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -99,7 +108,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->engine = P2PMAP_DGPU_ENGINE_CPU;
-	while ((c = getopt_long(argc, argv, "d:k:e:o:Vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:k:e:o:wVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			o->node = optarg;
@@ -128,6 +137,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				fprintf(stderr, "dgpu: --output must be text or json, not '%s'\n", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'w':
+			o->write = 1;
 			break;
 		case 'V':
 			printf("dgpu %s\n", P2PMAP_VERSION_STR);
@@ -400,6 +412,163 @@ out_release:
 	return status;
 }
 
+/* A run of pages of the device page table with one path, reason and flags. */
+static int same_run(const struct drm_p2pmap_dgpu_pte *a,
+		    const struct drm_p2pmap_dgpu_pte *b)
+{
+	return a->path == b->path && a->reason == b->reason && a->flags == b->flags;
+}
+
+static void print_map(const struct opts *o, struct p2pmap_dgpu *dev,
+		      const char *file, uint64_t offset, uint64_t length, int err,
+		      const struct drm_p2pmap_dgpu_userptr_fault *f,
+		      const struct drm_p2pmap_dgpu_pte *e, uint64_t npages)
+{
+	uint64_t i, j;
+	unsigned int r;
+
+	if (o->json) {
+		struct json_writer w;
+
+		json_init(&w, stdout);
+		json_object_begin(&w, NULL);
+		json_string(&w, "device", p2pmap_dgpu_path(dev));
+		json_string(&w, "op", "map");
+		json_string(&w, "file", file);
+		json_u64(&w, "offset", offset);
+		json_u64(&w, "length", length);
+		json_bool(&w, "write", o->write);
+		json_u64(&w, "error", err);
+		json_string(&w, "error_name", err ? strerror(err) : "");
+		json_u64(&w, "pages_p2p", f->pages_p2p);
+		json_u64(&w, "pages_pagecache", f->pages_pagecache);
+		json_u64(&w, "pages_unmapped", f->pages_unmapped);
+		json_object_begin(&w, "reasons");
+		for (r = 1; r < P2PMAP_DGPU_MAX_REASONS; r++)
+			if (f->reasons[r])
+				json_u64(&w, p2pmap_reason_name(r), f->reasons[r]);
+		json_object_end(&w);
+		json_u64(&w, "faults", f->faults);
+		json_u64(&w, "faulted_pages", f->faulted_pages);
+		json_u64(&w, "refaults", f->refaults);
+		json_u64(&w, "invalidations", f->invalidations);
+		json_u64(&w, "duration_ns", f->duration_ns);
+		json_array_begin(&w, "runs");
+		for (i = 0; i < npages; i = j) {
+			for (j = i + 1; j < npages && same_run(&e[i], &e[j]); j++)
+				;
+			json_object_begin(&w, NULL);
+			json_u64(&w, "page", i);
+			json_u64(&w, "pages", j - i);
+			json_string(&w, "path", p2pmap_path_name(e[i].path));
+			json_string(&w, "reason", p2pmap_reason_name(e[i].reason));
+			json_u64(&w, "addr", e[i].addr);
+			json_bool(&w, "writable", !!(e[i].flags & P2PMAP_DGPU_PTE_WRITABLE));
+			json_u64(&w, "revocations", e[i].revocations);
+			json_object_end(&w);
+		}
+		json_array_end(&w);
+		json_object_end(&w);
+		json_finish(&w);
+		return;
+	}
+	printf("device:          %s\n", p2pmap_dgpu_path(dev));
+	printf("map:             %s [%llu, +%llu)%s\n", file,
+	       (unsigned long long)offset, (unsigned long long)length,
+	       o->write ? " for writing" : "");
+	if (err)
+		printf("error:           %s\n", strerror(err));
+	printf("pages p2p:       %llu\n", f->pages_p2p);
+	printf("pages pagecache: %llu", f->pages_pagecache);
+	for (r = 1; r < P2PMAP_DGPU_MAX_REASONS; r++)
+		if (f->reasons[r])
+			printf(" %s=%llu", p2pmap_reason_name(r), f->reasons[r]);
+	printf("\n");
+	if (f->pages_unmapped)
+		printf("pages unmapped:  %llu\n", f->pages_unmapped);
+	printf("faults:          %llu (%llu pages), %llu refaults, %llu invalidations, %.3f ms\n",
+	       f->faults, f->faulted_pages, f->refaults, f->invalidations,
+	       f->duration_ns / 1e6);
+	printf("page table (page of the mapping: path, reason, first address):\n");
+	for (i = 0; i < npages; i = j) {
+		for (j = i + 1; j < npages && same_run(&e[i], &e[j]); j++)
+			;
+		printf("  %6llu-%-6llu %-9s %-14s %#llx%s\n", (unsigned long long)i,
+		       (unsigned long long)(j - 1), p2pmap_path_name(e[i].path),
+		       e[i].path == P2PMAP_PATH_PAGECACHE ?
+		       p2pmap_reason_name(e[i].reason) : "-",
+		       (unsigned long long)e[i].addr,
+		       e[i].flags & P2PMAP_DGPU_PTE_WRITABLE ? " writable" : "");
+	}
+}
+
+/* map: fault a file range for the device without a job, print its page table. */
+static int cmd_map(const struct opts *o, struct p2pmap_dgpu *dev)
+{
+	_cleanup_fd_ int fd = -1;
+	_cleanup_free_ struct drm_p2pmap_dgpu_pte *e = NULL;
+	struct drm_p2pmap_dgpu_userptr_fault f;
+	struct p2pmap_dgpu_file_map fm = { 0 };
+	uint64_t offset = 0, length = 0, npages;
+	const char *file;
+	struct stat st;
+	int ret, err, status = EXIT_FAILED;
+
+	if (o->argc < 1 || o->argc > 3) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	file = o->argv[0];
+	if ((o->argc > 1 && parse_u64(o->argv[1], &offset)) ||
+	    (o->argc > 2 && parse_u64(o->argv[2], &length))) {
+		fprintf(stderr, "dgpu: OFFSET and LENGTH are byte counts\n");
+		return EXIT_USAGE;
+	}
+	fd = open(file, (o->write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		fprintf(stderr, "dgpu: %s: %s\n", file, strerror(errno));
+		return EXIT_FAILED;
+	}
+	if (o->argc < 3)
+		length = (uint64_t)st.st_size > offset ? st.st_size - offset : 0;
+	if (!length) {
+		fprintf(stderr, "dgpu: %s: nothing to map at offset %llu\n", file,
+			(unsigned long long)offset);
+		return EXIT_FAILED;
+	}
+	ret = p2pmap_dgpu_import_file(dev, fd, offset, length, o->write, &fm);
+	if (ret) {
+		fprintf(stderr, "dgpu: importing %s: %s\n", file, strerror(-ret));
+		return EXIT_FAILED;
+	}
+	npages = fm.map_length / sysconf(_SC_PAGESIZE);
+	e = calloc(npages, sizeof(*e));
+	if (!e) {
+		fprintf(stderr, "dgpu: %s\n", strerror(ENOMEM));
+		goto out_release;
+	}
+	memset(&f, 0, sizeof(f));
+	ret = p2pmap_dgpu_userptr_fault(dev, fm.handle, 0, fm.map_length,
+					o->write ? P2PMAP_DGPU_FAULT_WRITE : 0, &f);
+	if (ret == -EINVAL || ret == -ENOENT) {
+		fprintf(stderr, "dgpu: mapping %s: %s\n", file, strerror(-ret));
+		goto out_release;
+	}
+	status = ret ? EXIT_FAILED : EXIT_DONE;
+	err = -ret;
+	ret = p2pmap_dgpu_userptr_snapshot(dev, fm.handle, 0, npages, e, NULL);
+	if (ret) {
+		fprintf(stderr, "dgpu: reading the page table: %s\n", strerror(-ret));
+		status = EXIT_FAILED;
+		goto out_release;
+	}
+	print_map(o, dev, file, offset, length, err, &f, e, npages);
+
+out_release:
+	p2pmap_dgpu_release_file(dev, &fm);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct p2pmap_dgpu *dev = NULL;
@@ -411,7 +580,7 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (strcmp(o.cmd, "info") && strcmp(o.cmd, "checksum") &&
-	    strcmp(o.cmd, "read")) {
+	    strcmp(o.cmd, "read") && strcmp(o.cmd, "map")) {
 		fprintf(stderr, "dgpu: unknown command '%s'\n", o.cmd);
 		usage(stderr);
 		return EXIT_USAGE;
@@ -429,6 +598,8 @@ int main(int argc, char **argv)
 		} else {
 			print_info(&o, dev, &info);
 		}
+	} else if (!strcmp(o.cmd, "map")) {
+		ret = cmd_map(&o, dev);
 	} else {
 		ret = cmd_file(&o, dev, !strcmp(o.cmd, "checksum"));
 	}
