@@ -560,7 +560,7 @@ static bool p2pmap_layout_add(struct p2pmap_layout_get_ctx *gc, u64 offset,
 	k->ue.length = length;
 	k->ue.state = state;
 	k->bdev = bdev;
-	if (state != P2PMAP_EXTENT_HOLE) {
+	if (bdev) {
 		k->ue.sector = sector;
 		k->ue.dev = new_encode_dev(bdev->bd_dev);
 	}
@@ -608,7 +608,7 @@ static int p2pmap_layout_map(struct p2pmap_layout_get_ctx *gc)
 	bool write = layout->iomode == P2PMAP_LAYOUT_RW;
 	struct p2pmap_layout_self self;
 	u64 pos = layout->start;
-	int ret = 0;
+	int tries = 0, ret = 0;
 
 	while (pos < layout->end) {
 		struct p2pmap_block_map map;
@@ -622,6 +622,14 @@ static int p2pmap_layout_map(struct p2pmap_layout_get_ctx *gc)
 						 write ? P2PMAP_BLOCKS_WRITE : 0,
 						 &map);
 		p2pmap_layout_self_end(&self);
+		if (ret == -EOPNOTSUPP && map.reason == P2PMAP_REASON_DIRTY &&
+		    tries++ < 3) {
+			/* dirty pages elsewhere in the file: write it all back */
+			ret = filemap_write_and_wait(inode->i_mapping);
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (ret == -EOPNOTSUPP && !write &&
 		    map.reason == P2PMAP_REASON_UNWRITTEN && map.length) {
 			/* ext4 hands out no unwritten blocks: they read as zeros */
