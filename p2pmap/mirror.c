@@ -12,6 +12,8 @@
  */
 #define pr_fmt(fmt) "p2pmap: " fmt
 
+#include <linux/blkdev.h>
+#include <linux/cred.h>
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -22,6 +24,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pagemap.h>
+#include <linux/rwsem.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -46,7 +49,10 @@
  * @published: the pages were handed to the importer.
  * @revoked: the provider took the chunk back before it was published.
  * @stale: the blocks may have changed since staging: the provider must
- *	forget the chunk before it is put.
+ *	forget the chunk before it is put (never for a write chunk: its data
+ *	is written back).
+ * @wl: the write layout the blocks came from, for a write chunk; else NULL.
+ * @cause: why the pages went, for the write-back accounting.
  */
 struct p2pmap_held {
 	struct list_head node;
@@ -63,6 +69,47 @@ struct p2pmap_held {
 	bool published;
 	bool revoked;
 	bool stale;
+	struct p2pmap_wlayout *wl;
+	enum p2pmap_revoke_cause cause;
+};
+
+/*
+ * struct p2pmap_wlayout - a mirror's write layout on one file: the lease,
+ *	and the blocks map_blocks handed out under it
+ * @node: in p2pmap_mirror.wlayouts.
+ * @mirror: the mirror.
+ * @file: the file (referenced).
+ * @lease: the layout lease; NULL once given back.
+ * @maps: ranges map_blocks described (MAPPED: writable in place; a
+ *	refusal keeps its reason in @reason and covers @offset/@length).
+ * @nr_maps: entries of @maps used.
+ * @max_maps: entries of @maps allocated.
+ * @recalled: the file system recalled the layout (mirror lock).
+ * @nr_held: write chunks staged from this layout and not yet put.
+ * @maps_gen: p2pmap_mirror.maps_gen when @maps were described.
+ * @commit_lock: protects @commit_lo, @commit_hi, @commit_pending.
+ * @commit_lo: first byte written back and not yet committed.
+ * @commit_hi: end of that range.
+ * @commit_pending: @commit_lo/@commit_hi hold a range.
+ *
+ * @maps, @nr_maps, @max_maps, @lease and the mirror's list are protected
+ * by p2pmap_mirror.layout_lock.
+ */
+struct p2pmap_wlayout {
+	struct list_head node;
+	struct p2pmap_mirror *mirror;
+	struct file *file;
+	struct p2pmap_lease *lease;
+	struct p2pmap_block_map *maps;
+	unsigned int nr_maps;
+	unsigned int max_maps;
+	bool recalled;
+	atomic_t nr_held;
+	int maps_gen;
+	spinlock_t commit_lock;	/* protects commit_lo, commit_hi, commit_pending */
+	loff_t commit_lo;
+	loff_t commit_hi;
+	bool commit_pending;
 };
 
 /*
@@ -106,6 +153,26 @@ struct p2pmap_mirror {
 	spinlock_t release_lock;
 	struct list_head release;
 	struct work_struct release_work;
+
+	/* the write side (docs/design.md "The write side") */
+	const struct cred *cred;	/* the creator's: layout leases */
+	/*
+	 * layout_lock protects wlayouts and each layout's maps and lease; held
+	 * across map_blocks and commit_blocks (file-system locks nest inside),
+	 * never taken by the notifier. Ranks above the mirror lock.
+	 */
+	struct mutex layout_lock;
+	struct list_head wlayouts;
+	/*
+	 * fault_sem is held for reading by each fault attempt, for writing by
+	 * a layout recall that waits for the attempts in flight to finish.
+	 */
+	struct rw_semaphore fault_sem;
+	/* map_blocks or a commit of ours is invalidating the page cache */
+	atomic_t self_inval;
+	/* moves when an event may have freed blocks: write layouts map again */
+	atomic_t maps_gen;
+	struct work_struct commit_work;
 };
 
 static atomic64_t p2pmap_held_ids = ATOMIC64_INIT(0);
@@ -115,13 +182,84 @@ static void p2pmap_held_put_chunk(struct p2pmap_held *held)
 	struct p2pmap_chunk *chunk = held->chunk;
 
 	if (chunk) {
-		if (held->stale && chunk->provider->ops->forget)
+		if (held->stale && !held->wl && chunk->provider->ops->forget)
 			chunk->provider->ops->forget(chunk);
 		p2pmap_chunk_put(chunk);
 	}
+	if (held->wl)
+		atomic_dec(&held->wl->nr_held);
 	if (held->file)
-		fput(held->file);	/* pairs with get_file() in p2pmap_fault_p2p() */
+		fput(held->file);	/* pairs with get_file() in p2pmap_fault_stage() */
 	kfree(held);
+}
+
+/* A range of @wl's file was written back: commit it (times, page cache). */
+static void p2pmap_wlayout_written(struct p2pmap_wlayout *wl, loff_t lo,
+				   loff_t hi)
+{
+	spin_lock(&wl->commit_lock);
+	if (!wl->commit_pending) {
+		wl->commit_lo = lo;
+		wl->commit_hi = hi;
+	} else {
+		wl->commit_lo = min(wl->commit_lo, lo);
+		wl->commit_hi = max(wl->commit_hi, hi);
+	}
+	wl->commit_pending = true;
+	spin_unlock(&wl->commit_lock);
+}
+
+/*
+ * Put a write chunk and have what the device wrote reach the blocks. With
+ * @sync the provider writes back now (the caller's context may sleep on
+ * I/O); without it the provider does when it reuses the memory (eviction,
+ * unload: it is taking the chunk back). The page cache of the range may
+ * hold what the blocks held before: clean pages nobody maps are dropped
+ * here, the rest when the range is committed (commit_work).
+ */
+static void p2pmap_held_writeback(struct p2pmap_held *held, bool sync)
+{
+	struct p2pmap_mirror *mirror = held->mirror;
+	struct p2pmap_chunk *chunk = held->chunk;
+	u64 bytes = (u64)held->npages << PAGE_SHIFT;
+	loff_t lo = (loff_t)held->pgoff << PAGE_SHIFT;
+	struct p2pmap_provider *provider = NULL;
+	struct block_device *bdev;
+	bool lost = held->cause == P2PMAP_REVOKE_PROVIDER_GONE;
+	int ret = 0;
+
+	if (!chunk)
+		goto out_free;
+	bdev = chunk->bdev;
+	if (sync && !lost)
+		provider = p2pmap_provider_find(bdev);	/* pairs with _put() below */
+	held->chunk = NULL;
+	p2pmap_chunk_put(chunk);	/* marks the device's range dirty */
+	if (provider) {
+		if (provider->ops->sync)
+			ret = provider->ops->sync(provider, bdev);
+		p2pmap_provider_put(provider);
+	}
+	/* a failed write-back stays dirty in the provider, which counts it */
+	p2pmap_stats_written_back(mirror->importer, held->cause, bytes,
+				  lost || ret);
+	invalidate_mapping_pages(held->file->f_mapping, held->pgoff,
+				 held->pgoff + held->npages - 1);
+	p2pmap_wlayout_written(held->wl, lo, lo + bytes);
+	queue_work(system_unbound_wq, &mirror->commit_work);
+out_free:
+	p2pmap_held_put_chunk(held);
+}
+
+/* Write back and free the write chunks on @list. */
+static void p2pmap_writeback_list(struct list_head *list, bool sync)
+{
+	struct p2pmap_held *held, *next;
+
+	list_for_each_entry_safe(held, next, list, node) {
+		list_del(&held->node);
+		p2pmap_held_writeback(held, sync);
+	}
 }
 
 static void p2pmap_mirror_release_work(struct work_struct *work)
@@ -137,17 +275,24 @@ static void p2pmap_mirror_release_work(struct work_struct *work)
 
 	list_for_each_entry_safe(held, next, &list, node) {
 		list_del(&held->node);
-		p2pmap_held_put_chunk(held);
+		if (held->wl)
+			p2pmap_held_writeback(held, true);
+		else
+			p2pmap_held_put_chunk(held);
 	}
 }
 
 /*
  * Forget what the device had for pages [first, first + n): undo DMA
- * mappings and queue chunk references whose last page went. Does not sleep.
+ * mappings and queue chunk references whose last page went: write chunks
+ * on @wb when the caller writes them back itself once it has unlocked,
+ * everything else for the release work. Does not sleep.
  */
 static void p2pmap_mirror_release_locked(struct p2pmap_mirror *mirror,
 					 unsigned long first, unsigned long n,
-					 bool revoked, bool stale)
+					 bool revoked, bool stale,
+					 enum p2pmap_revoke_cause cause,
+					 struct list_head *wb)
 {
 	struct device *dev = p2pmap_importer_device(mirror->importer);
 	bool queue = false;
@@ -166,10 +311,15 @@ static void p2pmap_mirror_release_locked(struct p2pmap_mirror *mirror,
 		if (held && stale)
 			held->stale = true;
 		if (held && !--held->live) {
-			spin_lock(&mirror->release_lock);
-			list_move_tail(&held->node, &mirror->release);
-			spin_unlock(&mirror->release_lock);
-			queue = true;
+			held->cause = cause;
+			if (held->wl && wb) {
+				list_move_tail(&held->node, wb);
+			} else {
+				spin_lock(&mirror->release_lock);
+				list_move_tail(&held->node, &mirror->release);
+				spin_unlock(&mirror->release_lock);
+				queue = true;
+			}
 		}
 		memset(e, 0, sizeof(*e));
 		e->revoked = revoked;
@@ -205,12 +355,22 @@ p2pmap_event_cause(const struct mmu_notifier_range *range)
 	}
 }
 
-/* Take back [first, first + n) of the mirror for @cause. */
-static unsigned long p2pmap_mirror_revoke_locked(struct p2pmap_mirror *mirror,
-						 unsigned long first,
-						 unsigned long n,
-						 enum p2pmap_revoke_cause cause,
-						 bool stale)
+/* Whether page @i of the mirror is a P2P page the device may write. */
+static bool p2pmap_entry_writes_p2p(const struct p2pmap_mirror *mirror,
+				    unsigned long i)
+{
+	const struct p2pmap_held *held = mirror->entries[i].held;
+
+	return held && held->wl;
+}
+
+/* Take back [first, first + n) of the mirror, all of it, for @cause. */
+static unsigned long p2pmap_mirror_revoke_run_locked(struct p2pmap_mirror *mirror,
+						     unsigned long first,
+						     unsigned long n,
+						     enum p2pmap_revoke_cause cause,
+						     bool stale,
+						     struct list_head *wb)
 {
 	unsigned long i, mapped = 0;
 
@@ -225,9 +385,42 @@ static unsigned long p2pmap_mirror_revoke_locked(struct p2pmap_mirror *mirror,
 					  mirror->start + (first << PAGE_SHIFT),
 					  mirror->start + ((first + n) << PAGE_SHIFT),
 					  cause);
-	p2pmap_mirror_release_locked(mirror, first, n, true, stale);
+	p2pmap_mirror_release_locked(mirror, first, n, true, stale, cause, wb);
 	p2pmap_stats_revoke(mirror->importer, cause, mapped);
 	return mapped;
+}
+
+/*
+ * Take back [first, first + n) of the mirror for @cause; with @keep_writes
+ * the P2P write pages stay (an event that does not touch their blocks).
+ * Write chunks whose last page went are put on @wb (or, when @wb is NULL,
+ * written back by the release work).
+ */
+static unsigned long p2pmap_mirror_revoke_locked(struct p2pmap_mirror *mirror,
+						 unsigned long first,
+						 unsigned long n,
+						 enum p2pmap_revoke_cause cause,
+						 bool stale, bool keep_writes,
+						 struct list_head *wb)
+{
+	unsigned long i, run, revoked = 0;
+
+	lockdep_assert_held(&mirror->lock);
+	if (!keep_writes)
+		return p2pmap_mirror_revoke_run_locked(mirror, first, n, cause,
+						       stale, wb);
+	for (i = first; i < first + n; i += run) {
+		bool keep = p2pmap_entry_writes_p2p(mirror, i);
+
+		for (run = 1; i + run < first + n &&
+		     p2pmap_entry_writes_p2p(mirror, i + run) == keep; run++)
+			;
+		if (!keep)
+			revoked += p2pmap_mirror_revoke_run_locked(mirror, i, run,
+								   cause, stale,
+								   wb);
+	}
+	return revoked;
 }
 
 static bool p2pmap_mirror_invalidate(struct mmu_interval_notifier *notifier,
@@ -236,12 +429,36 @@ static bool p2pmap_mirror_invalidate(struct mmu_interval_notifier *notifier,
 {
 	struct p2pmap_mirror *mirror =
 		container_of(notifier, struct p2pmap_mirror, notifier);
-	unsigned long start, end;
+	bool blockable = mmu_notifier_range_blockable(range);
+	unsigned long start, end, first = 0, n = 0, i;
+	bool keep_writes;
+	LIST_HEAD(wb);
 
-	if (mmu_notifier_range_blockable(range))
+	if (blockable)
 		mutex_lock(&mirror->lock);
 	else if (!mutex_trylock(&mirror->lock))
 		return false;
+
+	start = max(range->start, mirror->start);
+	end = min(range->end, mirror->start + (mirror->npages << PAGE_SHIFT));
+	if (start < end) {
+		first = (start - mirror->start) >> PAGE_SHIFT;
+		n = (end - start) >> PAGE_SHIFT;
+	}
+
+	/*
+	 * What a device wrote into P2P pages is written back when they go,
+	 * which means I/O: not from a notifier that cannot block (the OOM
+	 * reaper retries later).
+	 */
+	if (!blockable) {
+		for (i = first; i < first + n; i++) {
+			if (p2pmap_entry_writes_p2p(mirror, i)) {
+				mutex_unlock(&mirror->lock);
+				return false;
+			}
+		}
+	}
 
 	mmu_interval_set_seq(notifier, cur_seq);
 
@@ -249,22 +466,40 @@ static bool p2pmap_mirror_invalidate(struct mmu_interval_notifier *notifier,
 	 * Write-protecting a page (writeback's page_mkclean(), or our own
 	 * range flush before handing blocks out) changes nothing a reading
 	 * device sees: the page and the blocks stay where they are. Only
-	 * writable device mappings must go. The sequence still moves, so a
-	 * fault racing with it starts again, as the protocol requires.
+	 * writable page-cache mappings must go. The sequence still moves, so
+	 * a fault racing with it starts again, as the protocol requires.
 	 */
 	if (range->event == MMU_NOTIFY_PROTECTION_PAGE && !mirror->nr_writable)
 		goto out_unlock;
 
-	start = max(range->start, mirror->start);
-	end = min(range->end, mirror->start + (mirror->npages << PAGE_SHIFT));
-	if (start < end)
-		p2pmap_mirror_revoke_locked(mirror,
-					    (start - mirror->start) >> PAGE_SHIFT,
-					    (end - start) >> PAGE_SHIFT,
+	/*
+	 * P2P write pages stay when the event cannot touch their blocks:
+	 * page reclaim, or the page-cache invalidation of our own
+	 * map_blocks/commit (XFS: the layout lease, not this notifier,
+	 * protects the blocks there).
+	 */
+	keep_writes = range->event == MMU_NOTIFY_CLEAR &&
+		      ((current->flags & PF_MEMALLOC) ||
+		       atomic_read(&mirror->self_inval));
+	/*
+	 * Truncate and hole punch may free blocks a write layout described
+	 * (ext4 recalls no layout): map them again before the next use.
+	 */
+	if (n && !keep_writes && range->event == MMU_NOTIFY_CLEAR)
+		atomic_inc(&mirror->maps_gen);
+	if (n)
+		p2pmap_mirror_revoke_locked(mirror, first, n,
 					    p2pmap_event_cause(range),
-					    p2pmap_event_changes_blocks(range));
+					    p2pmap_event_changes_blocks(range),
+					    keep_writes, &wb);
 out_unlock:
 	mutex_unlock(&mirror->lock);
+	/*
+	 * Before the event goes on: truncate and hole punch free the blocks
+	 * after this returns (ext4 breaks no layout), munmap and exit expect
+	 * the data in the file. Bios only: no file-system lock is taken here.
+	 */
+	p2pmap_writeback_list(&wb, true);
 	return true;
 }
 
@@ -282,13 +517,15 @@ static void p2pmap_mirror_chunk_revoke(struct p2pmap_chunk *chunk, void *priv,
 	struct p2pmap_held *held = priv;
 	struct p2pmap_mirror *mirror = held->mirror;
 	struct p2pmap_chunk *put = NULL;
+	LIST_HEAD(wb);
 
 	mutex_lock(&mirror->lock);
 	if (held->published) {
 		/* the pages go; the last one queues the put (if not queued yet) */
 		if (held->live)
 			p2pmap_mirror_revoke_locked(mirror, held->first,
-						    held->npages, cause, false);
+						    held->npages, cause, false,
+						    false, &wb);
 	} else {
 		/* still being staged or published: the fault starts again */
 		held->revoked = true;
@@ -298,6 +535,175 @@ static void p2pmap_mirror_chunk_revoke(struct p2pmap_chunk *chunk, void *priv,
 	mutex_unlock(&mirror->lock);
 	if (put)
 		p2pmap_chunk_put(put);
+	/*
+	 * The provider is taking the memory back: it writes the dirty range
+	 * back itself before reusing it (eviction, unload), or it cannot
+	 * (reset, removal: counted lost). A write behind the cache
+	 * (COHERENCY) made the blocks newer than the device's data.
+	 */
+	if (cause == P2PMAP_REVOKE_COHERENCY) {
+		struct p2pmap_held *h;
+
+		list_for_each_entry(h, &wb, node)
+			h->cause = P2PMAP_REVOKE_PROVIDER_GONE;	/* counted lost */
+	}
+	p2pmap_writeback_list(&wb, false);
+}
+
+/* ---- write layouts: commit, recall, release ---- */
+
+/*
+ * Commit what was written back: times, and the page cache of the ranges
+ * (it may hold what the blocks held before). Takes file-system locks:
+ * never from a notifier, never under mmap_lock.
+ */
+static void p2pmap_mirror_commit(struct p2pmap_mirror *mirror)
+{
+	struct p2pmap_wlayout *wl;
+
+	mutex_lock(&mirror->layout_lock);
+	list_for_each_entry(wl, &mirror->wlayouts, node) {
+		struct inode *inode = file_inode(wl->file);
+		const struct p2pmap_vm_ops *ops;
+		loff_t lo, hi;
+		bool pending;
+		int ret = 0;
+
+		spin_lock(&wl->commit_lock);
+		pending = wl->commit_pending;
+		lo = wl->commit_lo;
+		hi = wl->commit_hi;
+		wl->commit_pending = false;
+		spin_unlock(&wl->commit_lock);
+		if (!pending)
+			continue;
+
+		/*
+		 * Write pages the device got again since are revoked by this
+		 * (and written back): the page cache must not stay stale.
+		 */
+		invalidate_inode_pages2_range(wl->file->f_mapping,
+					      lo >> PAGE_SHIFT,
+					      (hi - 1) >> PAGE_SHIFT);
+		ops = p2pmap_vm_ops_get(inode->i_sb->s_type);
+		if (ops && ops->commit_blocks)
+			ret = ops->commit_blocks(wl->file, NULL, 0, -1);
+		p2pmap_vm_ops_put(ops);
+		if (ret)
+			pr_warn_ratelimited("%s[%d]: committing device writes to %pD failed: %d\n",
+					    current->comm, task_pid_nr(current),
+					    wl->file, ret);
+	}
+	mutex_unlock(&mirror->layout_lock);
+}
+
+static void p2pmap_mirror_commit_work(struct work_struct *work)
+{
+	p2pmap_mirror_commit(container_of(work, struct p2pmap_mirror,
+					  commit_work));
+}
+
+/* Free a write layout nobody uses: give its lease back. */
+static void p2pmap_wlayout_free(struct p2pmap_wlayout *wl)
+{
+	struct p2pmap_lease *lease;
+
+	mutex_lock(&wl->mirror->layout_lock);
+	lease = wl->lease;
+	wl->lease = NULL;
+	mutex_unlock(&wl->mirror->layout_lock);
+	p2pmap_lease_put(lease);	/* waits for a running recall */
+	WARN_ON_ONCE(atomic_read(&wl->nr_held));
+	fput(wl->file);		/* pairs with get_file() in p2pmap_wlayout_find_locked() */
+	kfree(wl->maps);
+	kfree(wl);
+}
+
+/*
+ * Drop the write layouts the file systems recalled and nobody uses any
+ * more: the next write fault takes a new lease.
+ */
+static void p2pmap_mirror_prune_layouts(struct p2pmap_mirror *mirror)
+{
+	struct p2pmap_wlayout *wl, *next;
+	LIST_HEAD(dead);
+
+	mutex_lock(&mirror->layout_lock);
+	mutex_lock(&mirror->lock);
+	list_for_each_entry_safe(wl, next, &mirror->wlayouts, node) {
+		unsigned int i, kept = 0;
+
+		if (wl->recalled && !wl->lease && !atomic_read(&wl->nr_held)) {
+			list_move_tail(&wl->node, &dead);
+			continue;
+		}
+		/* refusals are asked again: a hole may have been written */
+		for (i = 0; i < wl->nr_maps; i++)
+			if (wl->maps[i].type == P2PMAP_BLOCKS_MAPPED)
+				wl->maps[kept++] = wl->maps[i];
+		wl->nr_maps = kept;
+	}
+	mutex_unlock(&mirror->lock);
+	mutex_unlock(&mirror->layout_lock);
+
+	list_for_each_entry_safe(wl, next, &dead, node) {
+		list_del(&wl->node);
+		p2pmap_wlayout_free(wl);
+	}
+}
+
+/*
+ * The file system recalls a write layout (XFS: truncate, punch, fallocate,
+ * reflink, a write(2) or O_DIRECT write to the file). From the lease's
+ * workqueue, without locks; the breaker waits until the lease is put.
+ * Device writes through the layout stop, what they wrote reaches the
+ * blocks and is committed, and only then is the lease given back. Until
+ * the next coherency point the mirror's device writes to the file go
+ * through the page cache (reason "recalled").
+ */
+static void p2pmap_wlayout_recall(struct p2pmap_lease *lease, void *priv)
+{
+	struct p2pmap_wlayout *wl = priv;
+	struct p2pmap_mirror *mirror = wl->mirror;
+	unsigned long i, run;
+	LIST_HEAD(wb);
+
+	mutex_lock(&mirror->lock);
+	wl->recalled = true;
+	mutex_unlock(&mirror->lock);
+	/* the fault attempts in flight see the flag, or finish first */
+	down_write(&mirror->fault_sem);
+	up_write(&mirror->fault_sem);
+
+	mutex_lock(&mirror->lock);
+	for (i = 0; i < mirror->npages; i += run) {
+		struct p2pmap_held *held = mirror->entries[i].held;
+		bool ours = held && held->wl == wl;
+
+		for (run = 1; i + run < mirror->npages; run++) {
+			struct p2pmap_held *h = mirror->entries[i + run].held;
+
+			if ((h && h->wl == wl) != ours)
+				break;
+		}
+		if (ours)
+			p2pmap_mirror_revoke_run_locked(mirror, i, run,
+							P2PMAP_REVOKE_LAYOUT,
+							false, &wb);
+	}
+	mutex_unlock(&mirror->lock);
+
+	p2pmap_writeback_list(&wb, true);
+	flush_work(&mirror->release_work);
+	p2pmap_mirror_commit(mirror);
+	p2pmap_stats_layout_recalled(mirror->importer);
+
+	mutex_lock(&mirror->layout_lock);
+	lease = wl->lease;
+	wl->lease = NULL;
+	wl->nr_maps = 0;
+	mutex_unlock(&mirror->layout_lock);
+	p2pmap_lease_put(lease);	/* the breaker goes on */
 }
 
 /* ---- resolving a range ---- */
@@ -309,6 +715,9 @@ static void p2pmap_mirror_chunk_revoke(struct p2pmap_chunk *chunk, void *priv,
  * @file: the file to ask for blocks (referenced), or NULL.
  * @pgoff: file page of @first.
  * @reason: the fallback reason when @file is NULL.
+ * @vma_pgoff: file page of the first page of the VMA inside the mirror.
+ * @vma_npages: pages of the VMA inside the mirror (write layouts map them
+ *	all at once: map_blocks invalidates the page cache on every call).
  */
 struct p2pmap_segment {
 	unsigned long first;
@@ -316,6 +725,8 @@ struct p2pmap_segment {
 	struct file *file;
 	pgoff_t pgoff;
 	enum p2pmap_reason reason;
+	pgoff_t vma_pgoff;
+	unsigned long vma_npages;
 };
 
 /* attempts a fault makes before it may give up with -EBUSY */
@@ -401,10 +812,19 @@ static int p2pmap_fault_segments(struct p2pmap_fault *f, struct mm_struct *mm)
 				seg->reason = P2PMAP_REASON_UNSUPPORTED_FS;
 			} else {
 				p2pmap_vm_ops_put(ops);
+				unsigned long lo = max(vma->vm_start,
+						       mirror->start);
+				unsigned long hi = min(vma->vm_end,
+						       mirror->start +
+						       (mirror->npages << PAGE_SHIFT));
+
 				/* pairs with fput() in p2pmap_fault_put_files() */
 				seg->file = get_file(vma->vm_file);
 				seg->pgoff = vma->vm_pgoff +
 					     ((addr - vma->vm_start) >> PAGE_SHIFT);
+				seg->vma_pgoff = vma->vm_pgoff +
+						 ((lo - vma->vm_start) >> PAGE_SHIFT);
+				seg->vma_npages = (hi - lo) >> PAGE_SHIFT;
 			}
 		}
 		f->nsegs++;
@@ -427,11 +847,371 @@ static void p2pmap_fault_fallback(struct p2pmap_fault *f, unsigned long first,
 	}
 }
 
-/* Ask the file system and the provider for one file segment. */
-static int p2pmap_fault_p2p(struct p2pmap_fault *f, struct p2pmap_segment *seg)
+/*
+ * Stage the blocks of @ext (pages [@first, @first + @n) of the mirror) in a
+ * provider that the importer reaches, and fill in the pages; otherwise fall
+ * back with the reason. With @wl the device writes: the chunk is staged
+ * for writing and belongs to the write layout. Return 0, -EAGAIN when the
+ * attempt must start again, or a hard error.
+ */
+static int p2pmap_fault_stage(struct p2pmap_fault *f, struct p2pmap_segment *seg,
+			      const struct p2pmap_vm_ops *ops, unsigned long first,
+			      unsigned long n, const struct p2pmap_extent *ext,
+			      u64 iversion, struct p2pmap_wlayout *wl)
 {
 	struct p2pmap_mirror *mirror = f->mirror;
 	struct device *dev = p2pmap_importer_device(mirror->importer);
+	struct p2pmap_provider *provider;
+	struct p2pmap_held *held;
+	struct p2pmap_chunk *chunk;
+	struct p2pmap_owner owner;
+	unsigned long i;
+	bool revoked;
+	char why[96];
+	int ret;
+
+	provider = p2pmap_provider_find(ext->bdev);
+	if (!provider) {
+		p2pmap_fault_fallback(f, first, n, P2PMAP_REASON_NO_CMB);
+		return 0;
+	}
+	if (provider->ops->reach(provider, dev, why, sizeof(why))) {
+		p2pmap_stats_no_route(mirror->importer, provider, why);
+		p2pmap_provider_put(provider);
+		p2pmap_fault_fallback(f, first, n, P2PMAP_REASON_NO_ROUTE);
+		return 0;
+	}
+
+	held = kzalloc(sizeof(*held), GFP_KERNEL);
+	if (!held) {
+		p2pmap_provider_put(provider);
+		return -ENOMEM;
+	}
+	held->mirror = mirror;
+	held->first = first;
+	held->npages = n;
+	held->file = get_file(seg->file);	/* pairs with fput() when the chunk goes */
+	held->pgoff = seg->pgoff + (first - seg->first);
+	held->iversion = iversion;
+	held->ext = *ext;
+	held->ext.npages = n;
+	held->id = atomic64_inc_return(&p2pmap_held_ids);
+	if (wl) {
+		held->wl = wl;
+		atomic_inc(&wl->nr_held);	/* pairs with atomic_dec() at the put */
+	}
+	owner.revoke = p2pmap_mirror_chunk_revoke;
+	owner.priv = held;
+	list_add_tail(&held->node, &f->held);
+
+	chunk = provider->ops->stage(provider, ext->bdev, ext->sector, n,
+				     wl ? P2PMAP_STAGE_WRITE : 0, &owner);
+	p2pmap_provider_put(provider);
+	if (IS_ERR(chunk)) {
+		list_del(&held->node);
+		p2pmap_held_put_chunk(held);
+		p2pmap_fault_fallback(f, first, n,
+				      PTR_ERR(chunk) == -ENOSPC ?
+				      P2PMAP_REASON_CMB_EXHAUSTED :
+				      P2PMAP_REASON_ERROR);
+		return 0;
+	}
+	mutex_lock(&mirror->lock);
+	revoked = held->revoked;
+	if (!revoked)
+		held->chunk = chunk;
+	mutex_unlock(&mirror->lock);
+	if (revoked) {
+		/* taken back before we had it: the attempt retries */
+		p2pmap_chunk_put(chunk);
+		return 0;
+	}
+	/*
+	 * Changes no notifier reports (online defragmentation, reflink of the
+	 * file as a source) may have moved the blocks while they were staged:
+	 * ask the file system before publishing. A write layout needs no such
+	 * check: the file system recalls it before it moves the blocks (and
+	 * our own commits move the change cookie).
+	 */
+	if (!wl && ops->device_revalidate) {
+		ret = ops->device_revalidate(seg->file, &held->ext);
+		if (ret) {
+			held->stale = true;	/* unwind forgets the chunk */
+			return ret == -ESTALE ? -EAGAIN : ret;
+		}
+	}
+
+	for (i = 0; i < n; i++) {
+		struct p2pmap_page *p = &f->pages[first + i - f->first];
+
+		p->addr = chunk->bus_addr + (i << PAGE_SHIFT);
+		p->page = chunk->pages[i];
+		p->path = P2PMAP_PATH_P2P;
+		p->reason = P2PMAP_REASON_NONE;
+		p->writable = !!wl;
+	}
+	return 0;
+}
+
+static void p2pmap_wlayout_recall(struct p2pmap_lease *lease, void *priv);
+
+static const struct p2pmap_lease_ops p2pmap_wlayout_lease_ops = {
+	.recall = p2pmap_wlayout_recall,
+};
+
+/*
+ * The mirror's write layout on @file, created with a layout lease taken
+ * with the mirror creator's credentials. Called with layout_lock held.
+ */
+static struct p2pmap_wlayout *p2pmap_wlayout_find_locked(struct p2pmap_mirror *mirror,
+							 struct file *file)
+{
+	struct p2pmap_wlayout *wl;
+	const struct cred *old;
+	struct p2pmap_lease *lease;
+
+	lockdep_assert_held(&mirror->layout_lock);
+	list_for_each_entry(wl, &mirror->wlayouts, node)
+		if (wl->file == file)
+			return wl;
+
+	wl = kzalloc(sizeof(*wl), GFP_KERNEL);
+	if (!wl)
+		return ERR_PTR(-ENOMEM);
+	wl->mirror = mirror;
+	spin_lock_init(&wl->commit_lock);
+	atomic_set(&wl->nr_held, 0);
+	/*
+	 * Who may hold a layout lease is a security decision: the task that
+	 * created the mirror, as if it called F_SETLEASE (owner or CAP_LEASE),
+	 * not the importer's worker thread (docs/design.md).
+	 */
+	old = override_creds(mirror->cred);
+	lease = p2pmap_lease_get(file, &p2pmap_wlayout_lease_ops, wl);
+	revert_creds(old);
+	if (IS_ERR(lease)) {
+		kfree(wl);
+		return ERR_CAST(lease);
+	}
+	wl->lease = lease;
+	wl->file = get_file(file);	/* pairs with fput() in p2pmap_wlayout_free() */
+	list_add_tail(&wl->node, &mirror->wlayouts);
+	return wl;
+}
+
+/* The map of @wl that covers byte @pos, or NULL. Called with layout_lock. */
+static struct p2pmap_block_map *p2pmap_wlayout_lookup(struct p2pmap_wlayout *wl,
+						      loff_t pos)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&wl->mirror->layout_lock);
+	for (i = 0; i < wl->nr_maps; i++)
+		if (pos >= wl->maps[i].offset &&
+		    pos < wl->maps[i].offset + (loff_t)wl->maps[i].length)
+			return &wl->maps[i];
+	return NULL;
+}
+
+static int p2pmap_wlayout_add(struct p2pmap_wlayout *wl,
+			      const struct p2pmap_block_map *map)
+{
+	lockdep_assert_held(&wl->mirror->layout_lock);
+	if (wl->nr_maps == wl->max_maps) {
+		unsigned int max = wl->max_maps ? 2 * wl->max_maps : 8;
+		struct p2pmap_block_map *maps;
+
+		maps = krealloc_array(wl->maps, max, sizeof(*maps), GFP_KERNEL);
+		if (!maps)
+			return -ENOMEM;
+		wl->maps = maps;
+		wl->max_maps = max;
+	}
+	wl->maps[wl->nr_maps++] = *map;
+	return 0;
+}
+
+/*
+ * An unwritten extent holds what its blocks held before: zero them on the
+ * device, then commit, so that the extent is the file's (zeros) before a
+ * device is given it. Whatever the device writes afterwards lands on
+ * written blocks, and a crash leaves zeros or the device's data, never
+ * someone's old bytes.
+ */
+static int p2pmap_wlayout_zero_commit(struct p2pmap_wlayout *wl,
+				      const struct p2pmap_vm_ops *ops,
+				      struct p2pmap_block_map *map)
+{
+	int ret;
+
+	ret = blkdev_issue_zeroout(map->bdev, map->sector,
+				   map->length >> SECTOR_SHIFT, GFP_KERNEL, 0);
+	if (ret)
+		return ret;
+	ret = ops->commit_blocks(wl->file, map, 1, -1);
+	if (ret)
+		return ret;
+	map->type = P2PMAP_BLOCKS_MAPPED;
+	return 0;
+}
+
+/*
+ * Make @wl's maps cover file pages [@pgoff, @pgoff + @n): map_blocks for
+ * what is not covered yet, from the first uncovered page to the end of the
+ * VMA's part of the mirror (one call covers as much as one extent). Return
+ * 1 when maps were added (map_blocks invalidated the page cache: the
+ * attempt starts again), 0 when everything was covered, or an errno.
+ */
+static int p2pmap_wlayout_cover(struct p2pmap_wlayout *wl,
+				const struct p2pmap_vm_ops *ops,
+				struct p2pmap_segment *seg, pgoff_t pgoff,
+				unsigned long n, loff_t isize)
+{
+	struct p2pmap_mirror *mirror = wl->mirror;
+	loff_t pos = (loff_t)pgoff << PAGE_SHIFT;
+	loff_t end = (loff_t)(pgoff + n) << PAGE_SHIFT;
+	loff_t limit = min_t(loff_t, round_up(isize, PAGE_SIZE),
+			     (loff_t)(seg->vma_pgoff + seg->vma_npages) << PAGE_SHIFT);
+	int added = 0, ret = 0;
+
+	lockdep_assert_held(&mirror->layout_lock);
+	if (wl->maps_gen != atomic_read(&mirror->maps_gen)) {
+		wl->nr_maps = 0;
+		wl->maps_gen = atomic_read(&mirror->maps_gen);
+	}
+	while (pos < end) {
+		struct p2pmap_block_map *have = p2pmap_wlayout_lookup(wl, pos);
+		struct p2pmap_block_map map;
+
+		if (have) {
+			pos = have->offset + have->length;
+			continue;
+		}
+		atomic_inc(&mirror->self_inval);
+		ret = ops->map_blocks(wl->file, pos, limit - pos,
+				      P2PMAP_BLOCKS_WRITE, &map);
+		if (!ret && map.type == P2PMAP_BLOCKS_UNWRITTEN)
+			ret = p2pmap_wlayout_zero_commit(wl, ops, &map);
+		atomic_dec(&mirror->self_inval);
+		if (ret == -EOPNOTSUPP) {
+			/* refused, with its reason: remembered, not asked again */
+			map.offset = pos;
+			if (!map.length || map.length > (u64)(limit - pos))
+				map.length = limit - pos;
+			map.type = P2PMAP_BLOCKS_HOLE;
+			if (map.reason == P2PMAP_REASON_NONE)
+				map.reason = P2PMAP_REASON_WRITE;
+			ret = 0;
+		} else if (!ret && (map.offset != pos || !map.length)) {
+			ret = -EIO;
+		}
+		if (ret)
+			break;
+		ret = p2pmap_wlayout_add(wl, &map);
+		if (ret)
+			break;
+		added = 1;
+		pos = map.offset + map.length;
+	}
+	return ret ? ret : added;
+}
+
+/*
+ * A write fault on a MAP_SHARED writable mapping of a file: blocks from the
+ * write layout (map_blocks under a layout lease), staged for writing.
+ */
+static int p2pmap_fault_write(struct p2pmap_fault *f, struct p2pmap_segment *seg,
+			      const struct p2pmap_vm_ops *ops)
+{
+	struct p2pmap_mirror *mirror = f->mirror;
+	struct inode *inode = file_inode(seg->file);
+	struct p2pmap_wlayout *wl;
+	unsigned long done = 0;
+	loff_t isize;
+	bool recalled;
+	int ret;
+
+	if (!ops->map_blocks || !ops->commit_blocks) {
+		p2pmap_fault_fallback(f, seg->first, seg->n, P2PMAP_REASON_WRITE);
+		return 0;
+	}
+	/* no page past the end of the file: what hmm_range_fault() says */
+	isize = i_size_read(inode);
+	if (!isize || seg->pgoff + seg->n - 1 > (pgoff_t)((isize - 1) >> PAGE_SHIFT))
+		return -EFAULT;
+
+	mutex_lock(&mirror->layout_lock);
+	wl = p2pmap_wlayout_find_locked(mirror, seg->file);
+	if (IS_ERR(wl)) {
+		ret = PTR_ERR(wl);
+		mutex_unlock(&mirror->layout_lock);
+		if (ret == -EACCES || ret == -EINVAL || ret == -EOPNOTSUPP ||
+		    ret == -EAGAIN)
+			p2pmap_stats_write_refused(mirror->importer, seg->file, ret);
+		if (ret == -EAGAIN || ret == -EOPNOTSUPP || ret == -EINVAL)
+			ret = -EACCES;	/* no lease, no write mapping */
+		return ret;
+	}
+	mutex_lock(&mirror->lock);
+	recalled = wl->recalled;
+	mutex_unlock(&mirror->lock);
+	if (recalled) {
+		mutex_unlock(&mirror->layout_lock);
+		p2pmap_fault_fallback(f, seg->first, seg->n, P2PMAP_REASON_RECALLED);
+		return 0;
+	}
+	ret = p2pmap_wlayout_cover(wl, ops, seg, seg->pgoff, seg->n, isize);
+	if (ret) {
+		mutex_unlock(&mirror->layout_lock);
+		return ret > 0 ? -EAGAIN : ret;
+	}
+
+	while (done < seg->n) {
+		loff_t pos = (loff_t)(seg->pgoff + done) << PAGE_SHIFT;
+		struct p2pmap_block_map *map = p2pmap_wlayout_lookup(wl, pos);
+		unsigned long first = seg->first + done, n;
+		struct p2pmap_extent ext = { };
+		sector_t sector;
+
+		if (WARN_ON_ONCE(!map)) {
+			ret = -EIO;
+			break;
+		}
+		n = min_t(u64, (map->offset + map->length - pos) >> PAGE_SHIFT,
+			  seg->n - done);
+		if (!n) {
+			/* a block-sized map that does not cover a whole page */
+			p2pmap_fault_fallback(f, first, 1, P2PMAP_REASON_NOT_ALIGNED);
+			done++;
+			continue;
+		}
+		done += n;
+		if (map->type != P2PMAP_BLOCKS_MAPPED) {
+			p2pmap_fault_fallback(f, first, n, map->reason);
+			continue;
+		}
+		sector = map->sector + ((pos - map->offset) >> SECTOR_SHIFT);
+		if ((get_start_sect(map->bdev) + sector) &
+		    ((PAGE_SIZE >> SECTOR_SHIFT) - 1)) {
+			p2pmap_fault_fallback(f, first, n, P2PMAP_REASON_NOT_ALIGNED);
+			continue;
+		}
+		ext.pgoff = seg->pgoff + (first - seg->first);
+		ext.npages = n;
+		ext.bdev = map->bdev;
+		ext.sector = sector;
+		ext.reason = P2PMAP_REASON_NONE;
+		ret = p2pmap_fault_stage(f, seg, ops, first, n, &ext, 0, wl);
+		if (ret)
+			break;
+	}
+	mutex_unlock(&mirror->layout_lock);
+	return ret;
+}
+
+/* Ask the file system and the provider for one file segment. */
+static int p2pmap_fault_p2p(struct p2pmap_fault *f, struct p2pmap_segment *seg)
+{
 	struct inode *inode = file_inode(seg->file);
 	const struct p2pmap_vm_ops *ops;
 	unsigned long done = 0;
@@ -444,6 +1224,11 @@ static int p2pmap_fault_p2p(struct p2pmap_fault *f, struct p2pmap_segment *seg)
 				      P2PMAP_REASON_UNSUPPORTED_FS);
 		return 0;
 	}
+	if (f->flags & P2PMAP_FAULT_WRITE) {
+		ret = p2pmap_fault_write(f, seg, ops);
+		p2pmap_vm_ops_put(ops);
+		return ret;
+	}
 
 	/*
 	 * Any change to the file's data after this point moves i_version:
@@ -452,14 +1237,8 @@ static int p2pmap_fault_p2p(struct p2pmap_fault *f, struct p2pmap_segment *seg)
 	iversion = inode_query_iversion(inode);
 	while (done < seg->n) {
 		struct p2pmap_extent ext = { };
-		struct p2pmap_provider *provider;
-		struct p2pmap_held *held;
-		struct p2pmap_chunk *chunk;
-		struct p2pmap_owner owner;
 		unsigned long first = seg->first + done;
-		unsigned long i, n;
-		bool revoked;
-		char why[96];
+		unsigned long n;
 
 		ret = ops->device_map(seg->file, seg->pgoff + done,
 				      seg->n - done, f->flags, &ext);
@@ -475,90 +1254,10 @@ static int p2pmap_fault_p2p(struct p2pmap_fault *f, struct p2pmap_segment *seg)
 			p2pmap_fault_fallback(f, first, n, ext.reason);
 			continue;
 		}
-		if (f->flags & P2PMAP_FAULT_WRITE) {
-			/* device writes go through the page cache, for now */
-			p2pmap_fault_fallback(f, first, n, P2PMAP_REASON_WRITE);
-			continue;
-		}
-
-		provider = p2pmap_provider_find(ext.bdev);
-		if (!provider) {
-			p2pmap_fault_fallback(f, first, n, P2PMAP_REASON_NO_CMB);
-			continue;
-		}
-		if (provider->ops->reach(provider, dev, why, sizeof(why))) {
-			p2pmap_stats_no_route(mirror->importer, provider, why);
-			p2pmap_provider_put(provider);
-			p2pmap_fault_fallback(f, first, n, P2PMAP_REASON_NO_ROUTE);
-			continue;
-		}
-
-		held = kzalloc(sizeof(*held), GFP_KERNEL);
-		if (!held) {
-			p2pmap_provider_put(provider);
-			ret = -ENOMEM;
+		ret = p2pmap_fault_stage(f, seg, ops, first, n, &ext, iversion,
+					 NULL);
+		if (ret)
 			break;
-		}
-		held->mirror = mirror;
-		held->first = first;
-		held->npages = n;
-		held->file = get_file(seg->file);	/* pairs with fput() when the chunk goes */
-		held->pgoff = seg->pgoff + (first - seg->first);
-		held->iversion = iversion;
-		held->ext = ext;
-		held->ext.npages = n;
-		held->id = atomic64_inc_return(&p2pmap_held_ids);
-		owner.revoke = p2pmap_mirror_chunk_revoke;
-		owner.priv = held;
-		list_add_tail(&held->node, &f->held);
-
-		chunk = provider->ops->stage(provider, ext.bdev, ext.sector, n,
-					     (f->flags & P2PMAP_FAULT_WRITE) ?
-					     P2PMAP_STAGE_WRITE : 0, &owner);
-		p2pmap_provider_put(provider);
-		if (IS_ERR(chunk)) {
-			list_del(&held->node);
-			p2pmap_held_put_chunk(held);
-			p2pmap_fault_fallback(f, first, n,
-					      PTR_ERR(chunk) == -ENOSPC ?
-					      P2PMAP_REASON_CMB_EXHAUSTED :
-					      P2PMAP_REASON_ERROR);
-			continue;
-		}
-		mutex_lock(&mirror->lock);
-		revoked = held->revoked;
-		if (!revoked)
-			held->chunk = chunk;
-		mutex_unlock(&mirror->lock);
-		if (revoked) {
-			/* taken back before we had it: the attempt retries */
-			p2pmap_chunk_put(chunk);
-			continue;
-		}
-		/*
-		 * Changes no notifier reports (online defragmentation, reflink
-		 * of the file as a source) may have moved the blocks while they
-		 * were staged: ask the file system before publishing.
-		 */
-		if (ops->device_revalidate) {
-			ret = ops->device_revalidate(seg->file, &held->ext);
-			if (ret) {
-				held->stale = true;	/* unwind forgets the chunk */
-				if (ret == -ESTALE)
-					ret = -EAGAIN;
-				break;
-			}
-		}
-
-		for (i = 0; i < n; i++) {
-			struct p2pmap_page *p = &f->pages[first + i - f->first];
-
-			p->addr = chunk->bus_addr + (i << PAGE_SHIFT);
-			p->page = chunk->pages[i];
-			p->path = P2PMAP_PATH_P2P;
-			p->reason = P2PMAP_REASON_NONE;
-			p->writable = !!(f->flags & P2PMAP_FAULT_WRITE);
-		}
 	}
 	p2pmap_vm_ops_put(ops);
 	return ret;
@@ -674,7 +1373,8 @@ static int p2pmap_fault_publish_locked(struct p2pmap_fault *f)
 	for (i = 0; i < f->npages; i++)
 		if (mirror->entries[f->first + i].revoked)
 			refaults++;
-	p2pmap_mirror_release_locked(mirror, f->first, f->npages, false, false);
+	p2pmap_mirror_release_locked(mirror, f->first, f->npages, false, false,
+				     P2PMAP_REVOKE_OTHER, NULL);
 
 	for (i = 0; i < f->npages; i++) {
 		struct p2pmap_page *p = &f->pages[i];
@@ -684,7 +1384,8 @@ static int p2pmap_fault_publish_locked(struct p2pmap_fault *f)
 		e->page = p->page;
 		e->dma_mapped = __test_and_clear_bit(i, f->dma_mapped);
 		e->dma_write = !!(f->flags & P2PMAP_FAULT_WRITE);
-		if (p->writable)
+		/* a writable page-cache page must go when it is cleaned */
+		if (p->writable && p->path != P2PMAP_PATH_P2P)
 			mirror->nr_writable++;
 		if (p->path == P2PMAP_PATH_P2P)
 			p2p++;
@@ -712,7 +1413,7 @@ static bool p2pmap_fault_revoked_locked(struct p2pmap_fault *f)
 
 	lockdep_assert_held(&f->mirror->lock);
 	list_for_each_entry(held, &f->held, node)
-		if (held->revoked)
+		if (held->revoked || (held->wl && held->wl->recalled))
 			return true;
 	return false;
 }
@@ -734,7 +1435,9 @@ static bool p2pmap_fault_revoked_locked(struct p2pmap_fault *f)
  * mmap_lock or any file-system lock.
  * Return: 0; -EINVAL for a range outside the mirror; -EFAULT when part of
  * the range is not mapped (or lies past the end of its file); -EPERM for a
- * write fault on a read-only mapping; -ESRCH when the process has exited;
+ * write fault on a read-only mapping; -EACCES for a write fault on a file
+ * the mirror's creator may not take a layout lease on (neither its owner
+ * nor CAP_LEASE); -ESRCH when the process has exited;
  * -EBUSY when invalidations kept racing past the timeout; -ENOMEM; or the
  * error of the importer's populate callback.
  */
@@ -787,6 +1490,8 @@ int p2pmap_mirror_fault(struct p2pmap_mirror *mirror, unsigned long start,
 		}
 		seq = mmu_interval_read_begin(&mirror->notifier);
 
+		/* a layout recall waits for this attempt (pairs with up_read()) */
+		down_read(&mirror->fault_sem);
 		ret = p2pmap_fault_segments(&f, mm);
 		for (i = 0; !ret && i < f.nsegs; i++) {
 			struct p2pmap_segment *seg = &f.segs[i];
@@ -803,14 +1508,17 @@ int p2pmap_mirror_fault(struct p2pmap_mirror *mirror, unsigned long start,
 		if (ret == -EBUSY || ret == -EAGAIN) {
 			/*
 			 * hmm_range_fault() saw the sequence move, or the file
-			 * system said the blocks moved while they were staged
+			 * system said the blocks moved while they were staged,
+			 * or a write layout was just mapped
 			 */
 			p2pmap_fault_unwind(&f);
+			up_read(&mirror->fault_sem);
 			p2pmap_stats_retry(mirror->importer);
 			continue;
 		}
 		if (ret) {
 			p2pmap_fault_unwind(&f);
+			up_read(&mirror->fault_sem);
 			break;
 		}
 
@@ -819,11 +1527,13 @@ int p2pmap_mirror_fault(struct p2pmap_mirror *mirror, unsigned long start,
 		    p2pmap_fault_revoked_locked(&f)) {
 			mutex_unlock(&mirror->lock);
 			p2pmap_fault_unwind(&f);
+			up_read(&mirror->fault_sem);
 			p2pmap_stats_retry(mirror->importer);
 			continue;
 		}
 		ret = p2pmap_fault_publish_locked(&f);
 		mutex_unlock(&mirror->lock);
+		up_read(&mirror->fault_sem);
 		break;
 	}
 	mmput(mm);
@@ -880,7 +1590,9 @@ static bool p2pmap_recheck_stale(struct p2pmap_recheck *rc)
  * next p2pmap_mirror_fault() flushes or falls back and stages the blocks
  * again. Page-cache pages need nothing: they are the file's data.
  * Concurrent CPU and device access to one page between coherency points is
- * undefined, as with O_DIRECT.
+ * undefined, as with O_DIRECT. P2P write pages are not rechecked (their
+ * layout protects them); a write layout the file system recalled during
+ * the last access is dropped, so that this access may take a new one.
  *
  * Context: process context; sleeps (takes the mirror lock).
  * Return: the number of pages revoked; -EINVAL for a range outside the
@@ -910,9 +1622,17 @@ long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
 	 * No allocation under the mirror lock: reclaim can invalidate, and
 	 * the notifier takes the lock. Count, allocate, then copy what fits.
 	 */
+	p2pmap_mirror_prune_layouts(mirror);
+
+	/*
+	 * Write chunks are not rechecked: their layout lease (XFS) or the
+	 * notifier (ext4 frees blocks only after unmapping) protects them,
+	 * and our own commits move the change cookie.
+	 */
 	mutex_lock(&mirror->lock);
 	list_for_each_entry(held, &mirror->held, node)
-		if (held->first < last && held->first + held->npages > first)
+		if (!held->wl && held->first < last &&
+		    held->first + held->npages > first)
 			n++;
 	mutex_unlock(&mirror->lock);
 	if (!n)
@@ -926,7 +1646,8 @@ long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
 	list_for_each_entry(held, &mirror->held, node) {
 		if (i == n)
 			break;	/* faulted since the count: checked next time */
-		if (held->first >= last || held->first + held->npages <= first)
+		if (held->wl || held->first >= last ||
+		    held->first + held->npages <= first)
 			continue;
 		rcs[i].id = held->id;
 		rcs[i].file = get_file(held->file);	/* pairs with fput() below */
@@ -951,7 +1672,7 @@ long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
 			revoked += p2pmap_mirror_revoke_locked(mirror, held->first,
 							       held->npages,
 							       P2PMAP_REVOKE_COHERENCY,
-							       true);
+							       true, false, NULL);
 			break;
 		}
 	}
@@ -974,7 +1695,9 @@ EXPORT_SYMBOL_GPL(p2pmap_mirror_begin_access);
  * @priv: the importer's cookie, returned by p2pmap_mirror_priv().
  *
  * Nothing is mapped until p2pmap_mirror_fault(). The range may cover
- * several VMAs, holes included (faulting a hole fails with -EFAULT).
+ * several VMAs, holes included (faulting a hole fails with -EFAULT). The
+ * calling task's credentials are recorded: device write mappings of a file
+ * take a layout lease on it as this task would (owner or CAP_LEASE).
  *
  * Context: process context; may sleep; must not hold @mm's mmap_lock.
  * Return: the mirror, or ERR_PTR(-EINVAL) for a misaligned, empty or
@@ -1012,6 +1735,13 @@ struct p2pmap_mirror *p2pmap_mirror_create(struct p2pmap_importer *importer,
 	spin_lock_init(&mirror->release_lock);
 	INIT_LIST_HEAD(&mirror->release);
 	INIT_WORK(&mirror->release_work, p2pmap_mirror_release_work);
+	mutex_init(&mirror->layout_lock);
+	INIT_LIST_HEAD(&mirror->wlayouts);
+	init_rwsem(&mirror->fault_sem);
+	atomic_set(&mirror->self_inval, 0);
+	atomic_set(&mirror->maps_gen, 0);
+	INIT_WORK(&mirror->commit_work, p2pmap_mirror_commit_work);
+	mirror->cred = get_current_cred();	/* pairs with put_cred() in destroy */
 
 	ret = mmu_interval_notifier_insert(&mirror->notifier, mm, start, length,
 					   &p2pmap_mirror_notifier_ops);
@@ -1022,6 +1752,7 @@ struct p2pmap_mirror *p2pmap_mirror_create(struct p2pmap_importer *importer,
 	return mirror;
 
 out_free_entries:
+	put_cred(mirror->cred);
 	kvfree(mirror->entries);
 out_free_mirror:
 	kfree(mirror);
@@ -1035,12 +1766,18 @@ EXPORT_SYMBOL_GPL(p2pmap_mirror_create);
  *
  * The importer must have stopped its device's use of the range; its
  * invalidate callback is not called. Chunk references are dropped before
- * this returns.
+ * this returns; what the device wrote through P2P write mappings is
+ * written back and committed (times, page cache), and the layout leases
+ * are given back.
  *
  * Context: process context; sleeps.
  */
 void p2pmap_mirror_destroy(struct p2pmap_mirror *mirror)
 {
+	struct p2pmap_wlayout *wl, *next;
+	LIST_HEAD(layouts);
+	LIST_HEAD(wb);
+
 	might_sleep();
 	if (!mirror)
 		return;
@@ -1049,11 +1786,25 @@ void p2pmap_mirror_destroy(struct p2pmap_mirror *mirror)
 	mmu_interval_notifier_remove(&mirror->notifier);
 
 	mutex_lock(&mirror->lock);
-	p2pmap_mirror_release_locked(mirror, 0, mirror->npages, false, false);
+	p2pmap_mirror_release_locked(mirror, 0, mirror->npages, false, false,
+				     P2PMAP_REVOKE_DESTROY, &wb);
 	mutex_unlock(&mirror->lock);
+	p2pmap_writeback_list(&wb, true);
 	flush_work(&mirror->release_work);
 	WARN_ON_ONCE(!list_empty(&mirror->held));
 
+	/* commit what was written back, then give the leases back */
+	flush_work(&mirror->commit_work);
+	p2pmap_mirror_commit(mirror);
+	mutex_lock(&mirror->layout_lock);
+	list_splice_init(&mirror->wlayouts, &layouts);
+	mutex_unlock(&mirror->layout_lock);
+	list_for_each_entry_safe(wl, next, &layouts, node) {
+		list_del(&wl->node);
+		p2pmap_wlayout_free(wl);
+	}
+
+	put_cred(mirror->cred);
 	kvfree(mirror->entries);
 	kfree(mirror);
 }

@@ -39,6 +39,7 @@ static const char *const p2pmap_reason_names[P2PMAP_REASON_COUNT] = {
 	[P2PMAP_REASON_NOT_ALIGNED]	= "not_aligned",
 	[P2PMAP_REASON_ERROR]		= "error",
 	[P2PMAP_REASON_WRITE]		= "write",
+	[P2PMAP_REASON_RECALLED]	= "recalled",
 };
 
 static const char *const p2pmap_cause_names[P2PMAP_REVOKE_COUNT] = {
@@ -51,6 +52,7 @@ static const char *const p2pmap_cause_names[P2PMAP_REVOKE_COUNT] = {
 	[P2PMAP_REVOKE_UNLOAD]		= "unload",
 	[P2PMAP_REVOKE_COHERENCY]	= "coherency",
 	[P2PMAP_REVOKE_OTHER]		= "other",
+	[P2PMAP_REVOKE_DESTROY]		= "destroy",
 };
 
 void p2pmap_stats_fault_begin(struct p2pmap_importer *importer)
@@ -89,6 +91,38 @@ void p2pmap_stats_revoke(struct p2pmap_importer *importer,
 	atomic64_add(pages, &p2pmap_total.revoked[cause]);
 }
 
+void p2pmap_stats_written_back(struct p2pmap_importer *importer,
+			       enum p2pmap_revoke_cause cause, u64 bytes,
+			       bool lost)
+{
+	if (lost) {
+		atomic64_add(bytes, &importer->counters.lost);
+		atomic64_add(bytes, &p2pmap_total.lost);
+		return;
+	}
+	atomic64_add(bytes, &importer->counters.written_back[cause]);
+	atomic64_add(bytes, &p2pmap_total.written_back[cause]);
+}
+
+void p2pmap_stats_write_refused(struct p2pmap_importer *importer,
+				struct file *file, int err)
+{
+	atomic64_inc(&importer->counters.write_refused);
+	atomic64_inc(&p2pmap_total.write_refused);
+	dev_info_ratelimited(importer->dev,
+			     "%s[%d]: device write mapping of %pD refused (%d): %s\n",
+			     current->comm, task_pid_nr(current), file, err,
+			     err == -EACCES ?
+			     "the mapping's creator neither owns the file nor has CAP_LEASE" :
+			     "no layout lease on the file");
+}
+
+void p2pmap_stats_layout_recalled(struct p2pmap_importer *importer)
+{
+	atomic64_inc(&importer->counters.layouts_recalled);
+	atomic64_inc(&p2pmap_total.layouts_recalled);
+}
+
 void p2pmap_stats_no_route(struct p2pmap_importer *importer,
 			   struct p2pmap_provider *provider, const char *why)
 {
@@ -117,6 +151,13 @@ static void p2pmap_counters_show(struct seq_file *m,
 	for (i = 0; i < P2PMAP_REVOKE_COUNT; i++)
 		seq_printf(m, "revoked.%s %lld\n", p2pmap_cause_names[i],
 			   atomic64_read(&c->revoked[i]));
+	for (i = 0; i < P2PMAP_REVOKE_COUNT; i++)
+		seq_printf(m, "written_back.%s %lld\n", p2pmap_cause_names[i],
+			   atomic64_read(&c->written_back[i]));
+	seq_printf(m, "lost %lld\n", atomic64_read(&c->lost));
+	seq_printf(m, "write_refused %lld\n", atomic64_read(&c->write_refused));
+	seq_printf(m, "layouts_recalled %lld\n",
+		   atomic64_read(&c->layouts_recalled));
 }
 
 static int p2pmap_total_show(struct seq_file *m, void *unused)
@@ -158,20 +199,28 @@ long p2pmap_ioc_stats(void __user *uarg)
 {
 	struct p2pmap_stats *st;
 	unsigned int i;
+	u32 size;
 	long ret = 0;
 
 	BUILD_BUG_ON(P2PMAP_REASON_COUNT > P2PMAP_STATS_MAX_REASONS);
 	BUILD_BUG_ON(P2PMAP_REVOKE_COUNT > P2PMAP_STATS_MAX_CAUSES);
+	BUILD_BUG_ON(P2PMAP_STATS_SIZE_V1 !=
+		     offsetof(struct p2pmap_stats, written_back));
 
+	if (get_user(size, (u32 __user *)uarg))
+		return -EFAULT;
+	/* the sizes this module knows: the caller gets the members it knows */
+	if (size != P2PMAP_STATS_SIZE_V1 && size != P2PMAP_STATS_SIZE_V2)
+		return -EINVAL;
 	st = kzalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
-	if (copy_from_user(st, uarg, sizeof(*st))) {
+	if (copy_from_user(st, uarg, size)) {
 		ret = -EFAULT;
 		goto out_free;
 	}
-	if (st->size != sizeof(*st) || st->flags ||
-	    memchr_inv(st->reserved, 0, sizeof(st->reserved))) {
+	if (st->flags || memchr_inv(st->reserved, 0, sizeof(st->reserved)) ||
+	    memchr_inv(st->reserved2, 0, sizeof(st->reserved2))) {
 		ret = -EINVAL;
 		goto out_free;
 	}
@@ -187,10 +236,16 @@ long p2pmap_ioc_stats(void __user *uarg)
 		st->fallback[i] = atomic64_read(&p2pmap_total.fallback[i]);
 		st->pages_fallback += st->fallback[i];
 	}
-	for (i = 0; i < P2PMAP_REVOKE_COUNT; i++)
+	for (i = 0; i < P2PMAP_REVOKE_COUNT; i++) {
 		st->revoked[i] = atomic64_read(&p2pmap_total.revoked[i]);
+		st->written_back[i] =
+			atomic64_read(&p2pmap_total.written_back[i]);
+	}
+	st->lost = atomic64_read(&p2pmap_total.lost);
+	st->write_refused = atomic64_read(&p2pmap_total.write_refused);
+	st->layouts_recalled = atomic64_read(&p2pmap_total.layouts_recalled);
 
-	if (copy_to_user(uarg, st, sizeof(*st)))
+	if (copy_to_user(uarg, st, size))
 		ret = -EFAULT;
 out_free:
 	kfree(st);

@@ -1,0 +1,739 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device writes into files (issue #8): the dummy GPU copies from a VRAM
+ * object into a userptr object over a MAP_SHARED, writable mapping of a
+ * file — a device write into the file, peer to peer into the CMB where the
+ * rig's switch gives a route — and the data must reach the file's blocks:
+ * read back with read(2) after the mapping is closed, after munmap, after
+ * unmount and mount, after CMB eviction; through truncate, hole punch,
+ * reflink and a CPU write(2) during the device's mapping; for the owner,
+ * and for another user with and without CAP_LEASE. Runs on XFS and ext4
+ * (RIG_FS); the file system is checked (xfs_repair -n, e2fsck -fn) last.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/p2pmap.h>
+#include <libp2pmap_dgpu.h>
+
+#include "kselftest_harness.h"
+
+#define PAGE		4096UL
+#define NOBODY		65534
+
+static void fill(void *p, unsigned long len, unsigned int seed, unsigned long pos)
+{
+	unsigned char *b = p;
+	unsigned long i;
+
+	for (i = 0; i < len; i++)
+		b[i] = (unsigned char)(((pos + i) * 2654435761UL >> 13) ^ seed ^
+				       ((pos + i) >> 12) ^ 0x5a);
+}
+
+/* Write pattern @seed at [@off, @off + @len) of @fd with pwrite, durably. */
+static int write_pattern(int fd, unsigned long off, unsigned long len,
+			 unsigned int seed)
+{
+	char *buf = malloc(len);
+	int ret = -1;
+
+	if (!buf)
+		return -1;
+	fill(buf, len, seed, off);
+	if (pwrite(fd, buf, len, off) == (ssize_t)len && !fsync(fd))
+		ret = 0;
+	free(buf);
+	return ret;
+}
+
+/* Whether [@off, @off + @len) of @fd holds pattern @seed; logs the first miss. */
+static int holds_pattern(int fd, unsigned long off, unsigned long len,
+			 unsigned int seed)
+{
+	char *got = malloc(len), *want = malloc(len);
+	unsigned long i;
+	int ret = -1;
+
+	if (!got || !want)
+		goto out;
+	fill(want, len, seed, off);
+	if (pread(fd, got, len, off) != (ssize_t)len)
+		goto out;
+	for (i = 0; i < len && got[i] == want[i]; i++)
+		;
+	if (i == len)
+		ret = 0;
+	else
+		fprintf(stderr, "# byte %lu (page %lu): 0x%02x, pattern %u has 0x%02x\n",
+			off + i, (off + i) / PAGE, (unsigned char)got[i], seed,
+			(unsigned char)want[i]);
+out:
+	free(got);
+	free(want);
+	return ret;
+}
+
+static int holds_zeros(int fd, unsigned long off, unsigned long len)
+{
+	char *got = malloc(len);
+	unsigned long i;
+	int ret = -1;
+
+	if (got && pread(fd, got, len, off) == (ssize_t)len) {
+		for (i = 0; i < len && !got[i]; i++)
+			;
+		ret = i == len ? 0 : -1;
+	}
+	free(got);
+	return ret;
+}
+
+static int stats(struct p2pmap_stats *st)
+{
+	int fd = open("/dev/p2pmap", O_RDONLY), ret;
+
+	if (fd < 0)
+		return -errno;
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	ret = ioctl(fd, P2PMAP_IOC_STATS, st) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static int rig_is_xfs(void)
+{
+	const char *fs = getenv("RIG_FS");
+
+	return !fs || !strcmp(fs, "xfs");
+}
+
+static int sysfs_path(const char *link, char *out)
+{
+	return realpath(link, out) ? 0 : -1;
+}
+
+/* P2P when edu and the NVMe controller share a bridge (as tests/guest/dgpu.c). */
+static enum p2pmap_reason expect_reason(const struct drm_p2pmap_dgpu_info *info)
+{
+	char edu[PATH_MAX], nvme[PATH_MAX], link[128], dbg[128];
+	const char *a, *b, *common = NULL;
+
+	if (sysfs_path("/sys/class/nvme/nvme0/device", nvme))
+		return P2PMAP_REASON_NO_CMB;
+	snprintf(dbg, sizeof(dbg), "/sys/kernel/debug/p2pmap-nvme-cmb/%s",
+		 strrchr(nvme, '/') + 1);
+	if (access(dbg, F_OK))
+		return P2PMAP_REASON_NO_CMB;
+	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%04x:%02x:%02x.%x",
+		 info->pci_domain, info->pci_bdf >> 8, (info->pci_bdf >> 3) & 0x1f,
+		 info->pci_bdf & 7);
+	if (sysfs_path(link, edu))
+		return P2PMAP_REASON_NO_ROUTE;
+	for (a = edu, b = nvme; *a && *a == *b; a++, b++)
+		if (*a == '/')
+			common = a;
+	if (common && common - edu > (long)strlen("/sys/devices/pci0000:00"))
+		return P2PMAP_REASON_NONE;
+	return P2PMAP_REASON_NO_ROUTE;
+}
+
+/*
+ * The harness's parent process would keep the test directory (on /mnt)
+ * busy: it waits in /, each test runs in the directory it was started in.
+ */
+static char workdir[PATH_MAX];
+
+static void __attribute__((constructor)) leave_workdir(void)
+{
+	if (!getcwd(workdir, sizeof(workdir)) || chdir("/"))
+		workdir[0] = 0;
+}
+
+FIXTURE(writes)
+{
+	struct p2pmap_dgpu *dev;
+	struct drm_p2pmap_dgpu_info info;
+	int p2p;
+	enum p2pmap_reason no_p2p;
+	uint32_t vram;
+	char *vmap;
+	unsigned long vlen;
+};
+
+FIXTURE_SETUP(writes)
+{
+	int ret;
+
+	ASSERT_NE(0, workdir[0]);
+	ASSERT_EQ(0, chdir(workdir));
+	if (system("grep -q '^p2pmap_dgpu ' /proc/modules") != 0)
+		ASSERT_EQ(0, system("modprobe p2pmap_dgpu"));
+	ret = p2pmap_dgpu_open(P2PMAP_DGPU_KIND_PCI, &self->dev);
+	ASSERT_EQ(0, ret) TH_LOG("no dummy GPU on edu: %s", strerror(-ret));
+	ASSERT_EQ(0, p2pmap_dgpu_get_info(self->dev, &self->info));
+	self->no_p2p = expect_reason(&self->info);
+	self->p2p = self->no_p2p == P2PMAP_REASON_NONE;
+	self->vlen = 64 * PAGE;
+	ASSERT_EQ(0, p2pmap_dgpu_vram_create(self->dev, self->vlen, &self->vram));
+	ASSERT_EQ(0, p2pmap_dgpu_vram_map(self->dev, self->vram, self->vlen,
+					  (void **)&self->vmap));
+}
+
+FIXTURE_TEARDOWN(writes)
+{
+	munmap(self->vmap, self->vlen);
+	p2pmap_dgpu_handle_close(self->dev, self->vram);
+	p2pmap_dgpu_close(self->dev);
+}
+
+/*
+ * The device writes pattern @seed at [@off, @off + @len) of @fm's file
+ * (the mapping starts at file offset 0) with the CPU engine, from VRAM.
+ */
+static int dev_write(struct __test_metadata *_metadata, FIXTURE_DATA(writes) *self,
+		     struct p2pmap_dgpu_file_map *fm, unsigned long off,
+		     unsigned long len, unsigned int seed,
+		     struct drm_p2pmap_dgpu_result *res)
+{
+	uint64_t job;
+	int ret;
+
+	if (len > self->vlen)
+		return -EINVAL;
+	fill(self->vmap, len, seed, off);
+	ret = p2pmap_dgpu_copy(self->dev, P2PMAP_DGPU_ENGINE_CPU, fm->handle,
+			       fm->data_offset + off, self->vram, 0, len, &job);
+	if (!ret)
+		ret = p2pmap_dgpu_wait(self->dev, job, P2PMAP_DGPU_WAIT_FOREVER, res);
+	if (!ret)
+		TH_LOG("device write of %lu pages at page %lu: error %u, %llu P2P, %llu page cache (hole %llu unwritten %llu recalled %llu shared %llu write %llu)",
+		       len / PAGE, off / PAGE, res->error, res->pages_p2p,
+		       res->pages_pagecache, res->reasons[P2PMAP_REASON_HOLE],
+		       res->reasons[P2PMAP_REASON_UNWRITTEN],
+		       res->reasons[P2PMAP_REASON_RECALLED],
+		       res->reasons[P2PMAP_REASON_SHARED],
+		       res->reasons[P2PMAP_REASON_WRITE]);
+	return ret;
+}
+
+/* A file of @pages pages of pattern @seed, opened read-write. */
+static int make_file(const char *name, unsigned long pages, unsigned int seed)
+{
+	int fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	if (fd >= 0 && write_pattern(fd, 0, pages * PAGE, seed)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+#define EXPECT_P2P(res, n) do {						\
+	if (self->p2p) {						\
+		EXPECT_EQ((unsigned long long)(n), (res).pages_p2p);	\
+	} else {							\
+		EXPECT_EQ(0ULL, (res).pages_p2p);			\
+		EXPECT_EQ((unsigned long long)(n),			\
+			  (res).reasons[self->no_p2p]);			\
+	}								\
+} while (0)
+
+/* Device writes through a shared mapping are in the file once the object is closed. */
+TEST_F(writes, write_reaches_file_after_close)
+{
+	struct drm_p2pmap_dgpu_result res;
+	struct p2pmap_dgpu_file_map fm;
+	struct p2pmap_stats before, after;
+	int fd = make_file("a", 64, 1);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, stats(&before));
+	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 64 * PAGE, 1, &fm));
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 64 * PAGE, 2, &res));
+	EXPECT_EQ(0U, res.error);
+	EXPECT_P2P(res, 64);
+	p2pmap_dgpu_release_file(self->dev, &fm);
+	EXPECT_EQ(0, holds_pattern(fd, 0, 64 * PAGE, 2));
+	ASSERT_EQ(0, stats(&after));
+	if (self->p2p)
+		EXPECT_EQ(before.written_back[P2PMAP_REVOKE_DESTROY] + 64 * PAGE,
+			  after.written_back[P2PMAP_REVOKE_DESTROY]);
+	EXPECT_EQ(before.lost, after.lost);
+	close(fd);
+}
+
+/* munmap while the object lives writes back before munmap returns. */
+TEST_F(writes, write_reaches_file_after_munmap)
+{
+	struct drm_p2pmap_dgpu_result res;
+	struct p2pmap_dgpu_file_map fm;
+	struct p2pmap_stats before, after;
+	int fd = make_file("b", 32, 3);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 32 * PAGE, 1, &fm));
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 4 * PAGE, 16 * PAGE, 4, &res));
+	EXPECT_EQ(0U, res.error);
+	EXPECT_P2P(res, 16);
+	ASSERT_EQ(0, stats(&before));
+	ASSERT_EQ(0, munmap(fm.map, fm.map_length));
+	ASSERT_EQ(0, stats(&after));
+	EXPECT_EQ(0, holds_pattern(fd, 0, 4 * PAGE, 3));
+	EXPECT_EQ(0, holds_pattern(fd, 4 * PAGE, 16 * PAGE, 4));
+	EXPECT_EQ(0, holds_pattern(fd, 20 * PAGE, 12 * PAGE, 3));
+	if (self->p2p)
+		EXPECT_EQ(before.written_back[P2PMAP_REVOKE_UNMAP] + 16 * PAGE,
+			  after.written_back[P2PMAP_REVOKE_UNMAP]);
+	p2pmap_dgpu_handle_close(self->dev, fm.handle);
+	close(fd);
+}
+
+/* The data is on the blocks: it survives unmount and mount. */
+TEST_F(writes, write_survives_umount_and_mount)
+{
+	const char *fs = getenv("RIG_FS") ? getenv("RIG_FS") : "xfs";
+	struct drm_p2pmap_dgpu_result res;
+	struct p2pmap_dgpu_file_map fm;
+	char cwd[PATH_MAX];
+	int fd = make_file("c", 16, 5);
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, getcwd(cwd, sizeof(cwd)));
+	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 16 * PAGE, 1, &fm));
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 16 * PAGE, 6, &res));
+	EXPECT_EQ(0U, res.error);
+	EXPECT_P2P(res, 16);
+	p2pmap_dgpu_release_file(self->dev, &fm);
+	close(fd);
+
+	ASSERT_EQ(0, chdir("/"));
+	ASSERT_EQ(0, umount("/mnt")) TH_LOG("umount: %s", strerror(errno));
+	ASSERT_EQ(0, mount("/dev/nvme0n1", "/mnt", fs, 0, NULL));
+	ASSERT_EQ(0, chdir(cwd));
+	fd = open("c", O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, holds_pattern(fd, 0, 16 * PAGE, 6));
+	close(fd);
+}
+
+static int count_extents(int fd, unsigned long len, unsigned int *unwritten,
+			 unsigned long long *mapped)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent ext[64];
+	} f;
+	unsigned int i;
+
+	memset(&f, 0, sizeof(f));
+	f.fm.fm_length = len;
+	f.fm.fm_flags = FIEMAP_FLAG_SYNC;
+	f.fm.fm_extent_count = 64;
+	if (ioctl(fd, FS_IOC_FIEMAP, &f.fm))
+		return -errno;
+	*unwritten = 0;
+	*mapped = 0;
+	for (i = 0; i < f.fm.fm_mapped_extents; i++) {
+		if (f.ext[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN)
+			(*unwritten)++;
+		*mapped += f.ext[i].fe_length;
+	}
+	return 0;
+}
+
+/*
+ * XFS: a device write into holes and a preallocated range gets blocks from
+ * map_blocks, P2P; they become written extents, the size does not change.
+ * ext4: those pages fall back to the page cache with reason hole/unwritten.
+ */
+TEST_F(writes, holes_and_prealloc_become_written)
+{
+	struct drm_p2pmap_dgpu_result res;
+	struct p2pmap_dgpu_file_map fm;
+	unsigned long long mapped = 0;
+	unsigned int unwritten = 0;
+	struct stat st;
+	int fd = open("d", O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, write_pattern(fd, 0, 4 * PAGE, 7));	/* 0-3 written */
+	ASSERT_EQ(0, fallocate(fd, 0, 8 * PAGE, 4 * PAGE));	/* 8-11 unwritten */
+	ASSERT_EQ(0, ftruncate(fd, 16 * PAGE));			/* 4-7, 12-15 holes */
+	ASSERT_EQ(0, fsync(fd));
+
+	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 16 * PAGE, 1, &fm));
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 16 * PAGE, 8, &res));
+	EXPECT_EQ(0U, res.error);
+	if (rig_is_xfs()) {
+		EXPECT_P2P(res, 16);
+	} else {
+		EXPECT_EQ(8ULL, res.reasons[P2PMAP_REASON_HOLE]);
+		EXPECT_EQ(4ULL, res.reasons[P2PMAP_REASON_UNWRITTEN]);
+		if (self->p2p)
+			EXPECT_EQ(4ULL, res.pages_p2p);
+	}
+	p2pmap_dgpu_release_file(self->dev, &fm);
+
+	EXPECT_EQ(0, holds_pattern(fd, 0, 16 * PAGE, 8));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ((off_t)(16 * PAGE), st.st_size);
+	ASSERT_EQ(0, count_extents(fd, 16 * PAGE, &unwritten, &mapped));
+	EXPECT_EQ(0U, unwritten);
+	EXPECT_EQ(16 * PAGE, mapped);
+	close(fd);
+}
+
+/* A P2P write layout cannot extend a file: past EOF the device gets EFAULT. */
+TEST_F(writes, write_past_eof_is_efault)
+{
+	struct drm_p2pmap_dgpu_result res;
+	struct p2pmap_dgpu_file_map fm;
+	struct stat st;
+	int fd = make_file("e", 4, 9);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 4 * PAGE));
+	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 8 * PAGE, 1, &fm));
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 8 * PAGE, 10, &res));
+	EXPECT_EQ((unsigned int)EFAULT, res.error);
+	EXPECT_EQ(4 * PAGE, res.error_offset);
+	p2pmap_dgpu_release_file(self->dev, &fm);
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ((off_t)(4 * PAGE), st.st_size);
+	EXPECT_EQ(0, holds_pattern(fd, 0, 4 * PAGE, 10));
+	close(fd);
+}
+
+/*
+ * Staging 72 MiB of another file through the 64 MiB CMB evicts the live
+ * write chunks: their data is written back, not lost.
+ */
+TEST_F(writes, writes_survive_cmb_eviction)
+{
+	unsigned long big = 72UL << 20;
+	struct drm_p2pmap_dgpu_userptr_fault out;
+	struct drm_p2pmap_dgpu_result res;
+	struct p2pmap_dgpu_file_map fm, bm;
+	struct p2pmap_stats before, after;
+	int fd = make_file("f", 32, 11), bfd;
+
+	ASSERT_LE(0, fd);
+	bfd = open("big", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, bfd);
+	ASSERT_EQ(0, write_pattern(bfd, 0, big, 12));
+	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 32 * PAGE, 1, &fm));
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 32 * PAGE, 13, &res));
+	EXPECT_EQ(0U, res.error);
+	EXPECT_P2P(res, 32);
+	ASSERT_EQ(0, stats(&before));
+
+	/* map (stage) the big file for reading: no data is touched */
+	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, bfd, 0, big, 0, &bm));
+	memset(&out, 0, sizeof(out));
+	ASSERT_EQ(0, p2pmap_dgpu_userptr_fault(self->dev, bm.handle, 0, big, 0, &out));
+	p2pmap_dgpu_release_file(self->dev, &bm);
+	ASSERT_EQ(0, stats(&after));
+	if (self->p2p) {
+		EXPECT_LE(before.written_back[P2PMAP_REVOKE_EVICT] + 32 * PAGE,
+			  after.written_back[P2PMAP_REVOKE_EVICT]);
+		EXPECT_EQ(before.lost, after.lost);
+	}
+	EXPECT_EQ(0, holds_pattern(fd, 0, 32 * PAGE, 13));
+	p2pmap_dgpu_release_file(self->dev, &fm);
+	EXPECT_EQ(0, holds_pattern(fd, 0, 32 * PAGE, 13));
+	close(bfd);
+	close(fd);
+}
+
+/*
+ * Truncate while the device holds write mappings: what it wrote below the
+ * new size stays, nothing beyond reappears, the other file is untouched.
+ */
+TEST_F(writes, truncate_during_device_writes)
+{
+	struct drm_p2pmap_dgpu_result res;
+	struct p2pmap_dgpu_file_map fm;
+	int fd = make_file("g", 32, 14), ofd = make_file("g.other", 32, 15);
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, ofd);
+	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 32 * PAGE, 1, &fm));
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 32 * PAGE, 16, &res));
+	EXPECT_EQ(0U, res.error);
+	EXPECT_P2P(res, 32);
+	ASSERT_EQ(0, ftruncate(fd, 12 * PAGE));
+	EXPECT_EQ(0, holds_pattern(fd, 0, 12 * PAGE, 16));
+	/* the blocks are free; another file takes and writes some */
+	ASSERT_EQ(0, write_pattern(ofd, 32 * PAGE, 32 * PAGE, 17));
+	/* the device's next job on the truncated part: EFAULT */
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 16 * PAGE, 18, &res));
+	EXPECT_EQ((unsigned int)EFAULT, res.error);
+	EXPECT_EQ(12 * PAGE, res.error_offset);
+	p2pmap_dgpu_release_file(self->dev, &fm);
+	ASSERT_EQ(0, ftruncate(fd, 32 * PAGE));
+	EXPECT_EQ(0, holds_pattern(fd, 0, 12 * PAGE, 18));
+	EXPECT_EQ(0, holds_zeros(fd, 12 * PAGE, 20 * PAGE));
+	EXPECT_EQ(0, holds_pattern(ofd, 0, 32 * PAGE, 15));
+	EXPECT_EQ(0, holds_pattern(ofd, 32 * PAGE, 32 * PAGE, 17));
+	close(ofd);
+	close(fd);
+}
+
+/* Hole punch under device write mappings: zeros in the hole, the rest written. */
+TEST_F(writes, punch_during_device_writes)
+{
+	struct drm_p2pmap_dgpu_result res;
+	struct p2pmap_dgpu_file_map fm;
+	int fd = make_file("h", 32, 19), ofd;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 32 * PAGE, 1, &fm));
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 32 * PAGE, 20, &res));
+	EXPECT_EQ(0U, res.error);
+	EXPECT_P2P(res, 32);
+	ASSERT_EQ(0, fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       8 * PAGE, 8 * PAGE));
+	ofd = make_file("h.other", 16, 21);	/* may reuse the punched blocks */
+	ASSERT_LE(0, ofd);
+	EXPECT_EQ(0, holds_pattern(fd, 0, 8 * PAGE, 20));
+	EXPECT_EQ(0, holds_zeros(fd, 8 * PAGE, 8 * PAGE));
+	EXPECT_EQ(0, holds_pattern(fd, 16 * PAGE, 16 * PAGE, 20));
+	p2pmap_dgpu_release_file(self->dev, &fm);
+	EXPECT_EQ(0, holds_pattern(fd, 0, 8 * PAGE, 20));
+	EXPECT_EQ(0, holds_zeros(fd, 8 * PAGE, 8 * PAGE));
+	EXPECT_EQ(0, holds_pattern(fd, 16 * PAGE, 16 * PAGE, 20));
+	EXPECT_EQ(0, holds_pattern(ofd, 0, 16 * PAGE, 21));
+	close(ofd);
+	close(fd);
+}
+
+/*
+ * XFS: reflink with the file as the source recalls its write layout first:
+ * the clone gets what the device wrote, and later device writes to the
+ * source (now shared) go through the page cache and never reach the clone.
+ */
+TEST_F(writes, reflink_source_during_device_writes)
+{
+	struct drm_p2pmap_dgpu_result res;
+	struct p2pmap_dgpu_file_map fm;
+	struct p2pmap_stats before, after;
+	int fd = make_file("i", 16, 22), cfd;
+
+	if (!rig_is_xfs())
+		SKIP(return, "reflink is XFS's (ext4 has none)");
+	ASSERT_LE(0, fd);
+	cfd = open("i.clone", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 16 * PAGE, 1, &fm));
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 16 * PAGE, 23, &res));
+	EXPECT_EQ(0U, res.error);
+	EXPECT_P2P(res, 16);
+	ASSERT_EQ(0, stats(&before));
+	ASSERT_EQ(0, ioctl(cfd, FICLONE, fd)) TH_LOG("FICLONE: %s", strerror(errno));
+	ASSERT_EQ(0, stats(&after));
+	if (self->p2p)
+		EXPECT_EQ(before.layouts_recalled + 1, after.layouts_recalled);
+	EXPECT_EQ(0, holds_pattern(cfd, 0, 16 * PAGE, 23));
+
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 16 * PAGE, 24, &res));
+	EXPECT_EQ(0U, res.error);
+	EXPECT_EQ(0ULL, res.pages_p2p);
+	if (self->p2p)
+		EXPECT_EQ(16ULL, res.reasons[P2PMAP_REASON_SHARED]);
+	p2pmap_dgpu_release_file(self->dev, &fm);
+	ASSERT_EQ(0, fsync(fd));
+	EXPECT_EQ(0, holds_pattern(fd, 0, 16 * PAGE, 24));
+	EXPECT_EQ(0, holds_pattern(cfd, 0, 16 * PAGE, 23));
+	close(cfd);
+	close(fd);
+}
+
+/*
+ * A CPU write(2) while the device holds a write mapping. XFS breaks the
+ * layout: the device's data is written back first, the CPU's lands on top,
+ * the rest of that job's device writes go through the page cache
+ * (reason "recalled") and the next job is P2P again. ext4 tells nobody:
+ * documented in docs/semantics.md; here the CPU page must be right.
+ */
+TEST_F(writes, cpu_write_racing_device_mapping)
+{
+	struct drm_p2pmap_dgpu_result res;
+	struct p2pmap_dgpu_file_map fm;
+	struct p2pmap_stats before, after;
+	int fd = make_file("j", 16, 25);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 16 * PAGE, 1, &fm));
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 16 * PAGE, 26, &res));
+	EXPECT_EQ(0U, res.error);
+	EXPECT_P2P(res, 16);
+	ASSERT_EQ(0, stats(&before));
+	ASSERT_EQ(0, write_pattern(fd, 3 * PAGE, PAGE, 27));
+	ASSERT_EQ(0, stats(&after));
+	EXPECT_EQ(0, holds_pattern(fd, 3 * PAGE, PAGE, 27));
+	if (rig_is_xfs()) {
+		if (self->p2p) {
+			EXPECT_EQ(before.layouts_recalled + 1, after.layouts_recalled);
+			EXPECT_EQ(before.written_back[P2PMAP_REVOKE_LAYOUT] + 16 * PAGE,
+				  after.written_back[P2PMAP_REVOKE_LAYOUT]);
+		}
+		EXPECT_EQ(0, holds_pattern(fd, 0, 3 * PAGE, 26));
+		EXPECT_EQ(0, holds_pattern(fd, 4 * PAGE, 12 * PAGE, 26));
+	}
+	/* the next job takes a new layout */
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 8 * PAGE, 8 * PAGE, 28, &res));
+	EXPECT_EQ(0U, res.error);
+	EXPECT_P2P(res, 8);
+	p2pmap_dgpu_release_file(self->dev, &fm);
+	EXPECT_EQ(0, holds_pattern(fd, 3 * PAGE, PAGE, 27));
+	EXPECT_EQ(0, holds_pattern(fd, 8 * PAGE, 8 * PAGE, 28));
+	close(fd);
+}
+
+/* Unlink is no revocation: the mapping stays P2P and the data stays readable. */
+TEST_F(writes, unlink_does_not_revoke)
+{
+	struct drm_p2pmap_dgpu_result res;
+	struct p2pmap_dgpu_file_map fm;
+	struct p2pmap_stats before, after;
+	int fd = make_file("k", 16, 29);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 16 * PAGE, 1, &fm));
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 16 * PAGE, 30, &res));
+	EXPECT_EQ(0U, res.error);
+	ASSERT_EQ(0, stats(&before));
+	ASSERT_EQ(0, unlink("k"));
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 16 * PAGE, 31, &res));
+	EXPECT_EQ(0U, res.error);
+	EXPECT_P2P(res, 16);
+	EXPECT_EQ(0ULL, res.refaults);
+	ASSERT_EQ(0, stats(&after));
+	EXPECT_EQ(before.layouts_recalled, after.layouts_recalled);
+	EXPECT_EQ(before.revoked[P2PMAP_REVOKE_LAYOUT], after.revoked[P2PMAP_REVOKE_LAYOUT]);
+	p2pmap_dgpu_release_file(self->dev, &fm);
+	EXPECT_EQ(0, holds_pattern(fd, 0, 16 * PAGE, 31));
+	close(fd);
+}
+
+/* Capabilities of this process: only CAP_LEASE (or nothing) kept. */
+static int keep_only_cap_lease(int keep)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	if (keep) {
+		data[0].effective = 1U << CAP_LEASE;
+		data[0].permitted = 1U << CAP_LEASE;
+	}
+	return syscall(SYS_capset, &hdr, data);
+}
+
+/*
+ * Another user maps the (world-writable) file: without CAP_LEASE the
+ * device write is refused (EACCES) and the file unchanged; with CAP_LEASE
+ * it is allowed. A layout lease delays the owner's truncates and writes.
+ */
+static void other_user_writes(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(writes) *self, int cap_lease)
+{
+	struct p2pmap_stats before, after;
+	int fd = make_file(cap_lease ? "l.cap" : "l.nocap", 8, 32), status;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fchmod(fd, 0666));
+	ASSERT_EQ(0, stats(&before));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct drm_p2pmap_dgpu_result res;
+		struct p2pmap_dgpu_file_map fm;
+		int cfd;
+
+		/* the child shares the DRM file; the mirror gets its credentials */
+		if (prctl(PR_SET_KEEPCAPS, 1) || setgid(NOBODY) || setuid(NOBODY) ||
+		    keep_only_cap_lease(cap_lease))
+			_exit(10);
+		cfd = open(cap_lease ? "l.cap" : "l.nocap", O_RDWR);
+		if (cfd < 0)
+			_exit(11);
+		if (p2pmap_dgpu_import_file(self->dev, cfd, 0, 8 * PAGE, 1, &fm))
+			_exit(12);
+		if (dev_write(_metadata, self, &fm, 0, 8 * PAGE, 33, &res))
+			_exit(13);
+		p2pmap_dgpu_release_file(self->dev, &fm);
+		if (cap_lease)
+			_exit(res.error ? 20 + (res.error & 31) :
+			      (self->p2p && res.pages_p2p != 8) ? 14 : 0);
+		_exit(res.error == EACCES ? 0 : 15);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, stats(&after));
+	if (cap_lease) {
+		EXPECT_EQ(0, holds_pattern(fd, 0, 8 * PAGE, 33));
+		EXPECT_EQ(before.write_refused, after.write_refused);
+	} else {
+		EXPECT_EQ(0, holds_pattern(fd, 0, 8 * PAGE, 32));
+		if (self->p2p)
+			EXPECT_EQ(before.write_refused + 1, after.write_refused);
+	}
+	close(fd);
+}
+
+/* A non-owner without CAP_LEASE is refused with EACCES; the file is unchanged. */
+TEST_F(writes, non_owner_without_cap_lease_refused)
+{
+	other_user_writes(_metadata, self, 0);
+}
+
+/* A non-owner with CAP_LEASE may write through the device. */
+TEST_F(writes, non_owner_with_cap_lease_allowed)
+{
+	other_user_writes(_metadata, self, 1);
+}
+
+/* After everything, the file system is consistent (unmounted check, then mounted again). */
+TEST_F(writes, zz_fsck_clean)
+{
+	const char *fs = getenv("RIG_FS") ? getenv("RIG_FS") : "xfs";
+	char cwd[PATH_MAX];
+	int ret;
+
+	ASSERT_NE(NULL, getcwd(cwd, sizeof(cwd)));
+	ASSERT_EQ(0, chdir("/"));
+	ASSERT_EQ(0, umount("/mnt")) TH_LOG("umount: %s", strerror(errno));
+	if (!strcmp(fs, "xfs"))
+		ret = system("xfs_repair -n /dev/nvme0n1 >/tmp/fsck.log 2>&1");
+	else
+		ret = system("e2fsck -fn /dev/nvme0n1 >/tmp/fsck.log 2>&1");
+	if (ret && system("cat /tmp/fsck.log"))
+		TH_LOG("no log");
+	EXPECT_EQ(0, ret);
+	ASSERT_EQ(0, mount("/dev/nvme0n1", "/mnt", fs, 0, NULL));
+	ASSERT_EQ(0, chdir(cwd));
+}
+
+TEST_HARNESS_MAIN
