@@ -868,7 +868,9 @@ TEST_F(dgpu, device_write_into_file)
 	log_result(_metadata, "cpu write", &res);
 	EXPECT_EQ(0, (int)res.error);
 	memcpy(want + PAGE + 100, mv, 4 * PAGE);
-	EXPECT_EQ(0ULL, res.pages_p2p) TH_LOG("device writes go through the page cache");
+	/* P2P write mappings (issue #8): pages 1-5, where the route allows */
+	EXPECT_EQ(self->p2p ? 5ULL : 0ULL, res.pages_p2p)
+		TH_LOG("device writes into the CMB where P2P works, else the page cache");
 	engine = self->info.engines & (1U << P2PMAP_DGPU_ENGINE_EDU) ?
 		 P2PMAP_DGPU_ENGINE_EDU : P2PMAP_DGPU_ENGINE_CPU;
 	ASSERT_EQ(0, run_copy(self->dev, engine, fm.handle, 5 * PAGE + 7, vram, 4 * PAGE,
