@@ -487,6 +487,21 @@ static bool p2pmap_mirror_invalidate(struct mmu_interval_notifier *notifier,
 	 */
 	if (n && !keep_writes && range->event == MMU_NOTIFY_CLEAR)
 		atomic_inc(&mirror->maps_gen);
+	/*
+	 * A write chunk goes as a whole: what the device wrote into all of it
+	 * is written back now, before truncate or punch free blocks under part
+	 * of it (a later write-back of the rest would write the whole chunk,
+	 * over blocks that may belong to another file by then).
+	 */
+	for (i = first; !keep_writes && i < first + n; i++) {
+		struct p2pmap_held *held = mirror->entries[i].held;
+
+		if (held && held->wl && held->live)
+			p2pmap_mirror_revoke_run_locked(mirror, held->first,
+							held->npages,
+							p2pmap_event_cause(range),
+							false, &wb);
+	}
 	if (n)
 		p2pmap_mirror_revoke_locked(mirror, first, n,
 					    p2pmap_event_cause(range),

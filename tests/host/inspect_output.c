@@ -100,7 +100,9 @@ TEST(stats_from_ioctl_names_everything)
 	st.revoked[P2PMAP_REVOKE_EVICT] = 3;
 	st.fallback[P2PMAP_STATS_MAX_REASONS - 1] = 1;	/* a reason from the future */
 	cli_stats_from_ioctl(&st, set);
-	EXPECT_EQ(7u + (P2PMAP_REASON_COUNT - 1) + 1 + P2PMAP_REVOKE_COUNT, set->nr);
+	/* + written back by cause, lost, write_refused, layouts_recalled */
+	EXPECT_EQ(7u + (P2PMAP_REASON_COUNT - 1) + 1 + 2 * P2PMAP_REVOKE_COUNT + 3,
+		  set->nr);
 	EXPECT_EQ(NULL, cli_stats_counter(set, "fallback.none"));
 	c = cli_stats_counter(set, "fallback.hole");
 	ASSERT_NE(NULL, c);

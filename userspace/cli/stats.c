@@ -92,6 +92,20 @@ void cli_stats_from_ioctl(const struct p2pmap_stats *st,
 			snprintf(key, sizeof(key), "revoked.cause_%u", i);
 		cli_set_add(set, key, st->revoked[i], false, false);
 	}
+	/* the write side (P2PMAP_STATS_SIZE_V2): bytes by cause, then totals */
+	for (i = 0; i < P2PMAP_STATS_MAX_CAUSES; i++) {
+		name = p2pmap_revoke_cause_name(i);
+		if (!name && !st->written_back[i])
+			continue;
+		if (name)
+			snprintf(key, sizeof(key), "written_back.%s", name);
+		else
+			snprintf(key, sizeof(key), "written_back.cause_%u", i);
+		cli_set_add(set, key, st->written_back[i], false, true);
+	}
+	cli_set_add(set, "lost", st->lost, false, true);
+	cli_set_add(set, "write_refused", st->write_refused, false, false);
+	cli_set_add(set, "layouts_recalled", st->layouts_recalled, false, false);
 }
 
 unsigned int cli_stats_parse(const char *text, const char * const *gauges,

@@ -42,6 +42,7 @@ static const char * const p2pmap_reason_names[] = {
 	[P2PMAP_REASON_NOT_ALIGNED]	= "not_aligned",
 	[P2PMAP_REASON_ERROR]		= "error",
 	[P2PMAP_REASON_WRITE]		= "write",
+	[P2PMAP_REASON_RECALLED]	= "recalled",
 };
 
 /* What each reason means to someone asking "why is this slow". */
@@ -61,7 +62,8 @@ static const char * const p2pmap_reason_descriptions[] = {
 	[P2PMAP_REASON_ANONYMOUS]	= "anonymous memory, not a file",
 	[P2PMAP_REASON_NOT_ALIGNED]	= "the blocks are not page-aligned on the device",
 	[P2PMAP_REASON_ERROR]		= "an I/O or allocation error while staging",
-	[P2PMAP_REASON_WRITE]		= "device writes go through the page cache (P2P writes are not enabled for the file)",
+	[P2PMAP_REASON_WRITE]		= "device writes go through the page cache (the file system cannot hand out blocks for writing)",
+	[P2PMAP_REASON_RECALLED]	= "device writes go through the page cache until the next job: the file system recalled the write layout (a write, truncate, punch or reflink)",
 };
 
 static const char * const p2pmap_revoke_cause_names[] = {
@@ -74,6 +76,7 @@ static const char * const p2pmap_revoke_cause_names[] = {
 	[P2PMAP_REVOKE_UNLOAD]		= "unload",
 	[P2PMAP_REVOKE_COHERENCY]	= "coherency",
 	[P2PMAP_REVOKE_OTHER]		= "other",
+	[P2PMAP_REVOKE_DESTROY]		= "destroy",
 };
 
 static const char * const p2pmap_path_names[] = {
