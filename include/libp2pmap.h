@@ -12,8 +12,8 @@
  *  - the names of enum values are stable, lower-case identifiers (the
  *    uapi enumerator without its prefix), suitable as JSON keys.
  *
- * Symbols are versioned (node P2PMAP_0.1, and P2PMAP_0.2 for statistics,
- * checks and PCI addresses); the uapi header
+ * Symbols are versioned (node P2PMAP_0.1, P2PMAP_0.2 for statistics,
+ * checks and PCI addresses, P2PMAP_0.3 for layouts); the uapi header
  * <linux/p2pmap.h> defines the structures and enums used here.
  */
 #ifndef _LIBP2PMAP_H
@@ -355,6 +355,153 @@ int p2pmap_pci_parse(const char *text, uint32_t *device,
  * as it was).
  */
 int p2pmap_pci_format(uint32_t device, char *buf, size_t len);
+
+/* ---- layouts (node P2PMAP_0.3): the pNFS block-layout model ---- */
+
+/**
+ * struct p2pmap_layout - a layout held through a handle (docs/layouts.md)
+ * @id: the kernel's id of the layout.
+ * @iomode: P2PMAP_LAYOUT_READ or P2PMAP_LAYOUT_RW.
+ * @offset: the layout's first byte (rounded down to @blksize).
+ * @length: its length: may be shorter than asked for (a read layout stops
+ *	at the end of the file).
+ * @blksize: writes must be aligned to this.
+ * @nr_extents: number of @extents.
+ * @extents: the blocks: device, sector, state, whether a CMB can stage them.
+ */
+struct p2pmap_layout {
+	uint32_t id;
+	uint32_t iomode;
+	uint64_t offset;
+	uint64_t length;
+	uint32_t blksize;
+	uint32_t nr_extents;
+	struct p2pmap_layout_extent *extents;
+};
+
+/**
+ * p2pmap_layout_get() - lease a range of a file and learn its blocks
+ * @handle: an open handle; the layout belongs to it (closing it returns
+ *	every layout it holds).
+ * @fd: the file, open for reading (P2PMAP_LAYOUT_READ) or for reading and
+ *	writing (P2PMAP_LAYOUT_RW).
+ * @iomode: P2PMAP_LAYOUT_READ or P2PMAP_LAYOUT_RW.
+ * @offset: first byte.
+ * @length: bytes, not 0. On XFS a read-write layout may reach past the end
+ *	of the file: the blocks are allocated unwritten.
+ * @break_ms: how long a recalled layout may still be used before it is
+ *	fenced; 0 for the default (5 s).
+ * @layout: (out) the layout, freed by p2pmap_layout_return().
+ * @err: (out, may be NULL) the reason of a failure.
+ *
+ * The caller must own the file or have CAP_LEASE.
+ *
+ * Return: 0, or a negative errno: -EBADF (open mode), -EACCES (not the
+ * owner), -EOPNOTSUPP (blocks that cannot be handed out; @err says why),
+ * -ENXIO (past the end of the file), -EAGAIN (a conflicting layout is being
+ * recalled: try again), -ENOTTY (an older module), -EINVAL.
+ */
+int p2pmap_layout_get(struct p2pmap *handle, int fd, uint32_t iomode,
+		      uint64_t offset, uint64_t length, uint32_t break_ms,
+		      struct p2pmap_layout **layout, struct p2pmap_error *err);
+
+/**
+ * p2pmap_layout_io() - read or write the blocks of a layout
+ * @handle: the handle holding @layout.
+ * @layout: the layout.
+ * @write: nonzero to write @buf to the blocks (a read-write layout; @offset
+ *	and @length aligned to @layout->blksize), zero to read into @buf.
+ * @offset: file offset, inside the layout.
+ * @buf: @length bytes.
+ * @length: bytes, at most 64 MiB.
+ * @err: (out, may be NULL) the reason of a failure.
+ *
+ * Holes and unwritten blocks read as zeros. Written data becomes the
+ * file's with p2pmap_layout_commit().
+ *
+ * Return: 0, or a negative errno: -ESTALE (the layout was fenced), -ERANGE
+ * (outside the layout), -EBADF (writing a read layout), -ENOENT, -EINVAL.
+ */
+int p2pmap_layout_io(struct p2pmap *handle, const struct p2pmap_layout *layout,
+		     int write, uint64_t offset, void *buf, uint64_t length,
+		     struct p2pmap_error *err);
+
+/**
+ * p2pmap_layout_commit() - make what was written through a layout the file's
+ * @handle: the handle holding @layout.
+ * @layout: a read-write layout.
+ * @ranges: the ranges written (unwritten blocks in them must have been
+ *	written whole through @layout).
+ * @nr_ranges: 1 to 256.
+ * @new_size: the file's new size when it grows (at most the layout's end),
+ *	or -1.
+ * @err: (out, may be NULL) the reason of a failure.
+ *
+ * Return: 0, or a negative errno: -ESTALE (fenced), -EOPNOTSUPP (ext4
+ * cannot grow the file), -ERANGE, -EINVAL, -EBADF (a read layout).
+ */
+int p2pmap_layout_commit(struct p2pmap *handle,
+			 const struct p2pmap_layout *layout,
+			 const struct p2pmap_layout_range *ranges,
+			 unsigned int nr_ranges, int64_t new_size,
+			 struct p2pmap_error *err);
+
+/**
+ * p2pmap_layout_return() - give a layout back and free it
+ * @handle: the handle holding @layout.
+ * @layout: the layout; freed in every case. NULL is ignored.
+ * @err: (out, may be NULL) the reason of a failure.
+ *
+ * Waits for I/O in flight through the layout. Returning a fenced layout
+ * succeeds.
+ *
+ * Return: 0, or a negative errno (-ENOENT: it was not held).
+ */
+int p2pmap_layout_return(struct p2pmap *handle, struct p2pmap_layout *layout,
+			 struct p2pmap_error *err);
+
+/**
+ * p2pmap_layout_event_fd() - the file descriptor to poll for recalls
+ * @handle: an open handle.
+ *
+ * It polls readable (POLLIN, POLLPRI) while recall or revocation events
+ * are pending; read them with p2pmap_layout_next_event().
+ *
+ * Return: the descriptor, or -1 for a NULL handle.
+ */
+int p2pmap_layout_event_fd(const struct p2pmap *handle);
+
+/**
+ * p2pmap_layout_next_event() - wait for a recall or revocation
+ * @handle: an open handle.
+ * @timeout_ms: how long to wait: 0 not at all, -1 for ever.
+ * @event: (out) the event: which layout, recall or revoked, why, and for a
+ *	recall the milliseconds left before the layout is fenced.
+ * @err: (out, may be NULL) the reason of a failure.
+ *
+ * Return: 0 with @event filled in, -ETIMEDOUT when none came, or another
+ * negative errno.
+ */
+int p2pmap_layout_next_event(struct p2pmap *handle, int timeout_ms,
+			     struct p2pmap_layout_event *event,
+			     struct p2pmap_error *err);
+
+/**
+ * p2pmap_layout_cause_name() - the name of an enum p2pmap_layout_cause
+ * @cause: the cause.
+ *
+ * Return: "break", "unmap", "conflict", "timeout", "moved", "exit", or
+ * "unknown".
+ */
+const char *p2pmap_layout_cause_name(int cause);
+
+/**
+ * p2pmap_extent_state_name() - the name of a P2PMAP_EXTENT_* state
+ * @state: the state.
+ *
+ * Return: "written", "unwritten", "hole", or "unknown".
+ */
+const char *p2pmap_extent_state_name(int state);
 
 #ifdef __cplusplus
 }

@@ -57,6 +57,15 @@ const struct cli_command cli_commands[] = {
 		.max_args	= 1,
 		.options	= cli_bench_options,
 	},
+	{
+		.name		= "layout",
+		.handler	= cli_layout_command,
+		.help		= "a pNFS-style client: show a file's layout, read or write its blocks through one",
+		.usage		= "show|read FILE [OFFSET [LENGTH]] | write FILE [OFFSET]",
+		.min_args	= 2,
+		.max_args	= 4,
+		.options	= cli_layout_options,
+	},
 };
 
 const size_t cli_command_count = sizeof(cli_commands) / sizeof(cli_commands[0]);

@@ -217,4 +217,8 @@ extern const struct cli_option cli_topo_options[];
 int cli_bench_command(const struct cli_invocation *inv);
 extern const struct cli_option cli_bench_options[];
 
+/* 'p2pmap layout' (layout.c): a pNFS-style client of /dev/p2pmap's layouts. */
+int cli_layout_command(const struct cli_invocation *inv);
+extern const struct cli_option cli_layout_options[];
+
 #endif /* _P2PMAP_CLI_H */
