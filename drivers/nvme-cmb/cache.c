@@ -26,6 +26,7 @@
 #include <linux/bitmap.h>
 #include <linux/blkdev.h>
 #include <linux/lockdep.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 
@@ -35,8 +36,19 @@
 #define NVME_CMB_EVICT_WAIT	(5 * HZ)
 /* How often a drain that waits for owners says so. */
 #define NVME_CMB_DRAIN_NAG	(10 * HZ)
-/* How often CMBMSC is read to notice a controller reset. */
+/* How often the poll runs (re-enabling after a reset, reset checks). */
 #define NVME_CMB_POLL		(HZ / 10)
+
+/*
+ * Whether the poll also reads CMBMSC of a live CMB to notice resets
+ * nobody announced (a reset whose restart failed, a controller gone from
+ * the bus). Off, resets are seen at nvme's restart uevent, at every stage
+ * request and at every I/O completion only.
+ */
+static bool reset_poll = true;
+module_param(reset_poll, bool, 0644);
+MODULE_PARM_DESC(reset_poll,
+		 "read CMBMSC every 100 ms to notice controller resets (default on; nvme's restart uevent and every I/O check as well)");
 
 #define NVME_CMB_SECTORS_PER_PAGE	(PAGE_SIZE >> SECTOR_SHIFT)
 
@@ -604,7 +616,8 @@ void nvme_cmb_poll_work(struct work_struct *work)
 
 	if (state == NVME_CMB_GOING)
 		return;
-	if (state == NVME_CMB_LIVE && !nvme_cmb_backend_alive(cmb))
+	if (state == NVME_CMB_LIVE && READ_ONCE(reset_poll) &&
+	    !nvme_cmb_backend_alive(cmb))
 		queue_work(nvme_cmb_wq, &cmb->reset_work);
 	queue_delayed_work(nvme_cmb_wq, &cmb->poll_work, NVME_CMB_POLL);
 }

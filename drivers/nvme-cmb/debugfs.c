@@ -114,6 +114,7 @@ static int nvme_cmb_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "revokes: %lld\n", atomic64_read(&s->revokes));
 	seq_printf(m, "resets: %lld\n", atomic64_read(&s->resets));
 	seq_printf(m, "invalidated: %lld\n", atomic64_read(&s->invalidated));
+	seq_printf(m, "notified: %lld\n", atomic64_read(&s->notified));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(nvme_cmb_stats);

@@ -206,6 +206,28 @@ static void nvme_cmb_detach(struct nvme_cmb *cmb,
 	kfree(cmb);
 }
 
+/**
+ * nvme_cmb_check_all() - look for a reset of every CMB's controller now
+ * @notified: nvme announced a controller restart (counted per CMB).
+ *
+ * The reset work compares CMBMSC with the CMB's value and does nothing
+ * when they agree.
+ *
+ * Context: process context.
+ */
+void nvme_cmb_check_all(bool notified)
+{
+	struct nvme_cmb *cmb;
+
+	mutex_lock(&nvme_cmb_list_lock);
+	list_for_each_entry(cmb, &nvme_cmb_list, node) {
+		if (notified)
+			atomic64_inc(&cmb->stats.notified);
+		queue_work(nvme_cmb_wq, &cmb->reset_work);
+	}
+	mutex_unlock(&nvme_cmb_list_lock);
+}
+
 static void nvme_cmb_scan(struct work_struct *work)
 {
 	struct pci_dev *pdev = NULL;
@@ -278,9 +300,12 @@ static int __init nvme_cmb_init(void)
 	ret = nvme_cmb_snoop_init();
 	if (ret)
 		goto out_debugfs_exit;
-	ret = bus_register_notifier(&pci_bus_type, &nvme_cmb_bus_nb);
+	ret = nvme_cmb_uevent_init();
 	if (ret)
 		goto out_snoop_exit;
+	ret = bus_register_notifier(&pci_bus_type, &nvme_cmb_bus_nb);
+	if (ret)
+		goto out_uevent_exit;
 	mutex_lock(&nvme_cmb_list_lock);
 	nvme_cmb_scan_retries = NVME_CMB_SCAN_RETRIES;
 	mutex_unlock(&nvme_cmb_list_lock);
@@ -288,6 +313,8 @@ static int __init nvme_cmb_init(void)
 	pr_info("loaded (%s backend)\n", NVME_CMB_BACKEND_NAME);
 	return 0;
 
+out_uevent_exit:
+	nvme_cmb_uevent_exit();
 out_snoop_exit:
 	nvme_cmb_snoop_exit();
 out_debugfs_exit:
@@ -301,6 +328,7 @@ static void __exit nvme_cmb_exit(void)
 	struct nvme_cmb *cmb;
 
 	bus_unregister_notifier(&pci_bus_type, &nvme_cmb_bus_nb);
+	nvme_cmb_uevent_exit();
 	cancel_delayed_work_sync(&nvme_cmb_scan_work);
 	for (;;) {
 		mutex_lock(&nvme_cmb_list_lock);

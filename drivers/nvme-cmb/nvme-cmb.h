@@ -57,6 +57,7 @@ enum nvme_cmb_state {
  * @resets: controller resets seen (count).
  * @invalidated: bytes of cached extents dropped because their blocks were
  *	written behind the cache.
+ * @notified: controller restarts nvme announced (uevents, count).
  */
 struct nvme_cmb_stats {
 	atomic64_t staged;
@@ -69,6 +70,7 @@ struct nvme_cmb_stats {
 	atomic64_t revokes;
 	atomic64_t resets;
 	atomic64_t invalidated;
+	atomic64_t notified;
 };
 
 /**
@@ -340,6 +342,11 @@ extern struct list_head nvme_cmb_list;
 
 /* main.c */
 bool nvme_cmb_owns_disk(struct nvme_cmb *cmb, struct gendisk *disk);
+void nvme_cmb_check_all(bool notified);
+
+/* uevent.c */
+int nvme_cmb_uevent_init(void);
+void nvme_cmb_uevent_exit(void);
 
 /* stage.c */
 void nvme_cmb_end_io(struct bio *bio);

@@ -878,9 +878,18 @@ static int cmb_live(void)
 
 static long long resets_before;
 
+#define RESET_POLL	"/sys/module/p2pmap_nvme_cmb/parameters/reset_poll"
+
 static int reset_seen_and_live(void)
 {
 	return cmb_stat("stats", "resets") > resets_before && cmb_live();
+}
+
+static long long notified_before;
+
+static int restart_notified(void)
+{
+	return cmb_stat("stats", "notified") > notified_before;
 }
 
 static int ctrl_live(void)
@@ -922,9 +931,12 @@ static void reset_keeps_p2pdma_cmb(struct __test_metadata *_metadata, int fd,
 	ASSERT_EQ(0, cmb_io(fd, P2PMAP_TEST_CMB_WRITE, d.slot, P2PMAP_TEST_CMB_CPU, 0,
 			    wantd, sizeof(wantd)));
 	ASSERT_EQ(0, put(fd, d.slot));	/* dirty and cached, not written yet */
+	notified_before = cmb_stat("stats", "notified");
 	/* the write returns once nvme-pci has reset the controller */
 	ASSERT_EQ(0, write_sysfs("/sys/class/nvme/nvme0/reset_controller", "1"));
 	ASSERT_EQ(0, wait_for(ctrl_live, 30));
+	/* nvme's restart uevent was heard, and CMBMSC found unchanged */
+	EXPECT_EQ(0, wait_for(restart_notified, 5));
 	usleep(500 * 1000);	/* five polls of CMBMSC */
 	EXPECT_EQ(resets, cmb_stat("stats", "resets"));
 	EXPECT_EQ(gen, cmb_stat("info", "generation"));
@@ -954,8 +966,9 @@ static void reset_keeps_p2pdma_cmb(struct __test_metadata *_metadata, int fd,
 
 /*
  * A controller reset (compat backend) revokes every holder, counts the dirty
- * bytes lost (held and cached ones), and the CMB works again; on the p2pdma
- * backend the CMB survives the reset intact.
+ * bytes lost (held and cached ones), and the CMB works again; nvme's restart
+ * uevent reports it without the CMBMSC poll. On the p2pdma backend the CMB
+ * survives the reset intact.
  */
 TEST_F(cmb, reset_controller_revokes_counts_lost_and_recovers)
 {
@@ -965,6 +978,7 @@ TEST_F(cmb, reset_controller_revokes_counts_lost_and_recovers)
 	int64_t sr = sector_of(200 * PAGE, 8 * PAGE), sw = sector_of(300 * PAGE, 4 * PAGE);
 	int64_t sd = sector_of(310 * PAGE, 2 * PAGE);
 	long long lost = cmb_stat("stats", "lost");
+	int ret, seen;
 
 	ASSERT_LE(0, sr);
 	ASSERT_LE(0, sw);
@@ -984,8 +998,15 @@ TEST_F(cmb, reset_controller_revokes_counts_lost_and_recovers)
 			    P2PMAP_TEST_CMB_CPU, 0, want, PAGE));
 	ASSERT_EQ(0, put(self->fd, d.slot));
 	resets_before = cmb_stat("stats", "resets");
-	ASSERT_EQ(0, write_sysfs("/sys/class/nvme/nvme0/reset_controller", "1"));
-	ASSERT_EQ(0, wait_for(reset_seen_and_live, 30));
+	notified_before = cmb_stat("stats", "notified");
+	/* without the poll: nvme's restart uevent alone reports the reset */
+	ASSERT_EQ(0, write_sysfs(RESET_POLL, "0"));
+	ret = write_sysfs("/sys/class/nvme/nvme0/reset_controller", "1");
+	seen = wait_for(reset_seen_and_live, 30);
+	ASSERT_EQ(0, write_sysfs(RESET_POLL, "1"));
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, seen);
+	EXPECT_LT(notified_before, cmb_stat("stats", "notified"));
 	ASSERT_EQ(0, status(self->fd, r.slot, &s));
 	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
 	EXPECT_EQ((__u32)REVOKE_GONE, s.slot_cause);
@@ -1006,6 +1027,50 @@ TEST_F(cmb, reset_controller_revokes_counts_lost_and_recovers)
 	/* nothing of the lost writes reached the disk */
 	ASSERT_EQ(0, stage(self->fd, sd, 2, 0, &again));
 	EXPECT_EQ(0, check_slot(self->fd, again.slot, sd, 310 * PAGE, 0, 2, SEED));
+	EXPECT_EQ(0, put(self->fd, again.slot));
+}
+
+/*
+ * A function-level reset (PCI sysfs reset: FLR) sets the controller's
+ * registers back, CMBMSC included, on either backend (on p2pdma nvme-pci
+ * does not enable its CMB again): holders are revoked, dirty bytes counted
+ * lost, and the CMB is enabled again (nvme-pci's own value on p2pdma).
+ */
+TEST_F(cmb, function_reset_revokes_counts_lost_and_recovers)
+{
+	struct p2pmap_test_cmb_stage r, w, again;
+	struct p2pmap_test_cmb_status s;
+	static char want[PAGE];
+	int64_t sr = sector_of(220 * PAGE, 4 * PAGE), sw = sector_of(320 * PAGE, 2 * PAGE);
+	long long lost = cmb_stat("stats", "lost"), gen = cmb_stat("info", "generation");
+
+	ASSERT_LE(0, sr);
+	ASSERT_LE(0, sw);
+	ASSERT_EQ(0, stage(self->fd, sr, 4, 0, &r));
+	ASSERT_EQ(0, stage(self->fd, sw, 2, STAGE_WRITE, &w));
+	fill(want, ~SEED, 0, PAGE);
+	ASSERT_EQ(0, cmb_io(self->fd, P2PMAP_TEST_CMB_WRITE, w.slot,
+			    P2PMAP_TEST_CMB_CPU, 0, want, PAGE));
+	resets_before = cmb_stat("stats", "resets");
+	ASSERT_EQ(0, write_sysfs("/sys/bus/pci/devices/0000:03:00.0/reset", "1"));
+	ASSERT_EQ(0, wait_for(reset_seen_and_live, 30));
+	ASSERT_EQ(0, wait_for(ctrl_live, 30));
+	EXPECT_LT(gen, cmb_stat("info", "generation"));
+	ASSERT_EQ(0, status(self->fd, r.slot, &s));
+	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
+	EXPECT_EQ((__u32)REVOKE_GONE, s.slot_cause);
+	ASSERT_EQ(0, status(self->fd, w.slot, &s));
+	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
+	EXPECT_EQ(lost + 2 * (long long)PAGE, cmb_stat("stats", "lost"));
+	/* the CMB decodes again: staging reads the disk */
+	ASSERT_EQ(0, stage(self->fd, sr, 4, 0, &again));
+	EXPECT_EQ(0, check_slot(self->fd, again.slot, sr, 220 * PAGE, 0, 4, SEED));
+	EXPECT_EQ(0, put(self->fd, again.slot));
+	EXPECT_EQ(0, put(self->fd, r.slot));
+	EXPECT_EQ(0, put(self->fd, w.slot));
+	/* nothing of the lost write reached the disk */
+	ASSERT_EQ(0, stage(self->fd, sw, 2, 0, &again));
+	EXPECT_EQ(0, check_slot(self->fd, again.slot, sw, 320 * PAGE, 0, 2, SEED));
 	EXPECT_EQ(0, put(self->fd, again.slot));
 }
 
