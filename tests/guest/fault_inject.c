@@ -13,6 +13,10 @@
  *    this thread by task-filter): the fault succeeds from the page cache with
  *    reason "error" on every page, the provider and the core count it, and
  *    nothing of the failed read stays in the CMB;
+ *  - the write-back of data a device wrote into the CMB fails (the same,
+ *    around nvme-cmb's sync): sync says -EIO, so nothing was acknowledged,
+ *    the data stays dirty, nothing is counted lost, and the next sync writes
+ *    it: the disk then holds it;
  *  - the CMB cannot be allocated: every page of it is held by an owner that
  *    does not give revoked chunks back (p2pmap_test_cmb.ko's KEEP slots, as a
  *    device with DMA in flight): the fault waits for the provider's bounded
@@ -62,6 +66,7 @@
 #define FULL_PAGES	4UL
 #define CMB_DEV		"/dev/p2pmap_test_cmb"
 #define PIN_CHUNKS	16
+#define STAGE_WRITE	1U	/* P2PMAP_STAGE_WRITE: dirty when put */
 
 static int write_str(const char *path, const char *val)
 {
@@ -442,6 +447,8 @@ TEST_F_TIMEOUT(fi, failed_bios_fall_back_with_reason_error, 300)
 	p2pmap_dgpu_release_file(self->dev, &again);
 }
 
+static int cmb_owner(void);
+
 /* Physical extents of @fd (page-aligned parts), as from FIEMAP. */
 struct pin_map {
 	uint64_t physical, length;
@@ -492,7 +499,6 @@ TEST_F_TIMEOUT(fi, cmb_exhausted_falls_back_and_recovers, 300)
 {
 	static char buf[256 * 1024];
 	struct p2pmap_test_cmb_stage st[4 * PIN_CHUNKS];
-	struct p2pmap_test_cmb_open o = { .path = (uintptr_t)"/dev/nvme0n1" };
 	struct drm_p2pmap_dgpu_userptr_fault f;
 	struct p2pmap_dgpu_file_map again;
 	struct pin_map maps[64];
@@ -502,11 +508,8 @@ TEST_F_TIMEOUT(fi, cmb_exhausted_falls_back_and_recovers, 300)
 	int cmb, pin, nmaps, m, ret;
 
 	ASSERT_LT(0, size) TH_LOG("no CMB size in the provider's info file");
-	if (access(CMB_DEV, F_OK))
-		ASSERT_EQ(0, system("modprobe p2pmap_test_cmb"));
-	cmb = open(CMB_DEV, O_RDWR);
-	ASSERT_LE(0, cmb);
-	ASSERT_EQ(0, ioctl(cmb, P2PMAP_TEST_CMB_OPEN, &o));
+	cmb = cmb_owner();
+	ASSERT_LE(0, cmb) TH_LOG("open " CMB_DEV " on /dev/nvme0n1");
 
 	/* the owner's data: a file as large as the CMB */
 	pin = open("pin", O_RDWR | O_CREAT | O_TRUNC, 0644);
@@ -571,6 +574,102 @@ TEST_F_TIMEOUT(fi, cmb_exhausted_falls_back_and_recovers, 300)
 	check_range(_metadata, self->dev, again.handle, FULL_FIRST, FULL_PAGES);
 	p2pmap_dgpu_release_file(self->dev, &again);
 	close(pin);
+}
+
+static int cmb_owner(void)
+{
+	struct p2pmap_test_cmb_open o = { .path = (uintptr_t)"/dev/nvme0n1" };
+	int cmb;
+
+	if (access(CMB_DEV, F_OK) && system("modprobe p2pmap_test_cmb"))
+		return -1;
+	cmb = open(CMB_DEV, O_RDWR);
+	if (cmb < 0)
+		return -1;
+	if (ioctl(cmb, P2PMAP_TEST_CMB_OPEN, &o)) {
+		close(cmb);
+		return -1;
+	}
+	return cmb;
+}
+
+/*
+ * A device wrote into a staged chunk of a file's blocks; every bio of the
+ * write-back fails (fail_make_request, this thread, around nvme-cmb's
+ * sync): sync fails -EIO — nothing acknowledged — the provider counts the
+ * error, loses nothing and keeps the data dirty; the next sync writes it,
+ * and the disk holds what the device wrote.
+ */
+TEST_F_TIMEOUT(fi, failed_write_back_is_kept_dirty_not_acknowledged, 300)
+{
+	static char want[4 * PAGE], got[4 * PAGE] __attribute__((aligned(4096)));
+	struct p2pmap_test_cmb_stage st;
+	struct p2pmap_test_cmb_io io;
+	struct pin_map map;
+	long long errors, lost, wb;
+	int cmb, file, direct, ret;
+	unsigned long off;
+
+	if (!self->injection)
+		SKIP(return, NO_INJECTION);
+	cmb = cmb_owner();
+	ASSERT_LE(0, cmb);
+	/* blocks of a file of the test's own, written and on disk */
+	file = open("wb", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, file);
+	for (off = 0; off < 16 * PAGE; off += sizeof(want)) {
+		fill(want, sizeof(want), 3, off);
+		ASSERT_EQ((ssize_t)sizeof(want), pwrite(file, want, sizeof(want), off));
+	}
+	ASSERT_EQ(0, fsync(file));
+	ASSERT_LT(0, pin_maps(file, 16 * PAGE, &map, 1));
+	ASSERT_LE(4 * PAGE, map.length);
+
+	memset(&st, 0, sizeof(st));
+	st.sector = map.physical / 512;
+	st.nr_pages = 4;
+	st.flags = STAGE_WRITE;
+	ASSERT_EQ(0, ioctl(cmb, P2PMAP_TEST_CMB_STAGE, &st));
+	ASSERT_EQ(0, st.error);
+	fill(want, sizeof(want), 4, 0);	/* what the "device" writes */
+	memset(&io, 0, sizeof(io));
+	io.slot = st.slot;
+	io.how = P2PMAP_TEST_CMB_CPU;
+	io.len = sizeof(want);
+	io.buf = (uintptr_t)want;
+	ASSERT_EQ(0, ioctl(cmb, P2PMAP_TEST_CMB_WRITE, &io));
+	ASSERT_EQ(0, ioctl(cmb, P2PMAP_TEST_CMB_PUT, &st.slot));	/* dirty now */
+
+	errors = cmb_stat("errors");
+	lost = cmb_stat("lost");
+	wb = cmb_stat("written_back");
+	ASSERT_EQ(0, write_knob("fail_make_request", "task-filter", "Y"));
+	ASSERT_EQ(0, write_knob("fail_make_request", "times", "-1"));
+	ASSERT_EQ(0, write_knob("fail_make_request", "probability", "100"));
+	ASSERT_EQ(0, write_str(DISK_FAIL, "1"));
+	ASSERT_EQ(0, write_str("/proc/thread-self/make-it-fail", "1"));
+	ret = ioctl(cmb, P2PMAP_TEST_CMB_SYNC) ? -errno : 0;
+	ASSERT_EQ(0, write_str("/proc/thread-self/make-it-fail", "0"));
+	ASSERT_EQ(0, write_str(DISK_FAIL, "0"));
+	ASSERT_EQ(0, write_knob("fail_make_request", "probability", "0"));
+
+	EXPECT_EQ(-EIO, ret) TH_LOG("a sync whose write-back failed must not succeed");
+	EXPECT_LT(errors, cmb_stat("errors"));
+	EXPECT_EQ(lost, cmb_stat("lost")) TH_LOG("a failed write-back keeps the data dirty");
+	EXPECT_EQ(wb, cmb_stat("written_back"));
+
+	/* the retry writes it; the disk holds what the device wrote */
+	EXPECT_EQ(0, ioctl(cmb, P2PMAP_TEST_CMB_SYNC));
+	EXPECT_EQ(wb + (long long)sizeof(want), cmb_stat("written_back"));
+	EXPECT_EQ(lost, cmb_stat("lost"));
+	direct = open("wb", O_RDONLY | O_DIRECT);
+	ASSERT_LE(0, direct);
+	ASSERT_EQ((ssize_t)sizeof(got), pread(direct, got, sizeof(got), 0));
+	EXPECT_EQ(0, memcmp(got, want, sizeof(want)))
+		TH_LOG("the disk does not hold the bytes written into the CMB");
+	close(direct);
+	close(file);
+	close(cmb);
 }
 
 TEST_HARNESS_MAIN
