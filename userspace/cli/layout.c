@@ -475,6 +475,9 @@ static int cli_layout_write(const struct cli_invocation *inv)
 		cli_layout_poll(h, l->id, &res, &recalled);
 	}
 
+	/* an I/O that failed (-ESTALE: fenced) says nothing of why: ask */
+	cli_layout_poll(h, l->id, &res, &recalled);
+
 	/* commit what reached the blocks, the size if it grows */
 	if (done_to > astart && !res.revoked) {
 		uint64_t written_end = done_to < end ? done_to : end;
