@@ -65,6 +65,7 @@
 #define P2PMAP_LAYOUT_MAX_RANGES	256
 #define P2PMAP_LAYOUT_CHUNK_PAGES	256		/* bounce buffer: 1 MiB */
 #define P2PMAP_LAYOUT_MAX_EVENTS	64
+#define P2PMAP_LAYOUT_MAX_PER_OPEN	1024	/* layouts one open of /dev/p2pmap holds */
 
 enum p2pmap_layout_state {
 	P2PMAP_LAYOUT_ACTIVE,
@@ -84,6 +85,7 @@ enum p2pmap_layout_state {
  * @next_id: for xa_alloc_cyclic(): ids are not reused soon.
  * @wait: poll() and read() wait here for events.
  * @pending: events not read yet, over all layouts.
+ * @count: layouts held (at most P2PMAP_LAYOUT_MAX_PER_OPEN).
  */
 struct p2pmap_layout_ctx {
 	struct mutex lock;		/* protects layouts changes, event reads */
@@ -91,6 +93,7 @@ struct p2pmap_layout_ctx {
 	u32 next_id;
 	wait_queue_head_t wait;
 	atomic_t pending;
+	atomic_t count;
 };
 
 /* One extent of a layout, and the block device behind it. */
@@ -872,10 +875,13 @@ static long p2pmap_layout_ioc_get(struct p2pmap_layout_ctx *ctx,
 			goto out_fdput;
 	}
 
+	ret = -ENOSPC;
+	if (atomic_inc_return(&ctx->count) > P2PMAP_LAYOUT_MAX_PER_OPEN)
+		goto out_uncount;
 	ret = -ENOMEM;
 	layout = p2pmap_layout_alloc(ctx, f.file, g.iomode);
 	if (!layout)
-		goto out_put_pdev;
+		goto out_uncount;
 	layout->break_ms = g.break_ms ?: P2PMAP_LAYOUT_BREAK_MS_DEFAULT;
 	gc.layout = layout;
 	gc.g = &g;
@@ -916,6 +922,8 @@ out_shutdown:
 	p2pmap_layout_put(layout);
 	if (ret == -EOPNOTSUPP && copy_to_user(uarg, &g, sizeof(g)))
 		ret = -EFAULT;
+out_uncount:
+	atomic_dec(&ctx->count);
 out_put_pdev:
 	pci_dev_put(gc.pdev);
 out_fdput:
@@ -1018,10 +1026,17 @@ static int p2pmap_layout_copy(struct page **pages, size_t boff,
 static int p2pmap_layout_chunk_io(struct p2pmap_layout *layout, u64 pos,
 				  size_t len, struct page **pages, bool write)
 {
+	struct p2pmap_layout_self self;
 	size_t boff = 0;
 	int ret;
 
 	down_read(&layout->io_lock);	/* pairs with p2pmap_layout_revoke() */
+	/*
+	 * Reclaim from the bio allocation may unmap a page of the file that
+	 * another process maps, through every mapping of it, ours included:
+	 * that frees no block, and must not wait for this very I/O.
+	 */
+	p2pmap_layout_self_begin(&self, file_inode(layout->file));
 	ret = p2pmap_layout_usable(layout);
 	while (!ret && boff < len) {
 		struct p2pmap_layout_kext *k = p2pmap_layout_ext_at(layout, pos + boff);
@@ -1055,6 +1070,7 @@ static int p2pmap_layout_chunk_io(struct p2pmap_layout *layout, u64 pos,
 		}
 		boff += n;
 	}
+	p2pmap_layout_self_end(&self);
 	up_read(&layout->io_lock);
 	return ret;
 }
@@ -1303,10 +1319,16 @@ static int p2pmap_layout_do_commit(struct p2pmap_layout *layout,
 			       P2PMAP_BLOCKS_UNWRITTEN : P2PMAP_BLOCKS_MAPPED;
 	}
 
-	down_read(&layout->io_lock);	/* a fence waits for the commit */
+	/*
+	 * Not under the I/O lock: a fence may come from a notifier called
+	 * with the file system's locks held (XFS_IOC_SWAPEXT holds the
+	 * IOLOCK that commit_blocks takes). The file system orders a commit
+	 * and the operation that broke the layout itself: XFS converts
+	 * nothing past a size a truncate has set, under its IOLOCK.
+	 */
 	ret = p2pmap_layout_usable(layout);
 	if (ret)
-		goto out_unlock;
+		goto out_free;
 	/*
 	 * Converts unwritten extents, sets the size and times, drops the
 	 * ranges' page cache (which must not count as a truncate here).
@@ -1317,8 +1339,7 @@ static int p2pmap_layout_do_commit(struct p2pmap_layout *layout,
 	p2pmap_layout_self_end(&self);
 	if (!ret)
 		ret = vfs_fsync_range(layout->file, 0, LLONG_MAX, 1);
-out_unlock:
-	up_read(&layout->io_lock);
+out_free:
 	kfree(maps);
 	return ret;
 }
@@ -1373,6 +1394,7 @@ static long p2pmap_layout_ioc_return(struct p2pmap_layout_ctx *ctx,
 	mutex_unlock(&ctx->lock);
 	if (!layout)
 		return -ENOENT;
+	atomic_dec(&ctx->count);
 	p2pmap_layout_shutdown(layout);
 	p2pmap_layout_put(layout);	/* the xarray's reference */
 	return 0;
