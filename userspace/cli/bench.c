@@ -169,6 +169,8 @@ struct bench {
 	void *vram_map;
 	void *host;
 	bool progress;
+	bool tty;
+	uint64_t last_size;
 	unsigned int steps, steps_done;
 };
 
@@ -609,23 +611,40 @@ static double bench_fault_rate(const struct bench_result *r)
 	       r->fault_bytes / r->fault_secs / 1e6 : 0;
 }
 
+/*
+ * The progress bar on stderr: redrawn in place on a terminal; elsewhere (a
+ * log, the rig's serial port) one line per size, so that a log stays
+ * readable.
+ */
 static void bench_progress(struct bench *b, uint64_t size, enum bench_path p)
 {
-	char sz[32];
+	FILE *e = b->inv->err;
 	unsigned int i, w = 30, fill;
+	char sz[32];
 
 	if (!b->progress)
 		return;
 	fill = b->steps ? b->steps_done * w / b->steps : w;
-	fputs("\r[", b->inv->err);
+	if (!b->tty) {
+		if (p == BENCH_NR_PATHS)
+			fprintf(e, "bench: done (%u steps)\n", b->steps);
+		else if (size != b->last_size)
+			fprintf(e, "bench: %s (step %u of %u)\n",
+				cli_format_bytes(size, sz, sizeof(sz)),
+				b->steps_done + 1, b->steps);
+		b->last_size = size;
+		fflush(e);
+		return;
+	}
+	fputs("\r[", e);
 	for (i = 0; i < w; i++)
-		fputc(i < fill ? '#' : '.', b->inv->err);
-	fprintf(b->inv->err, "] %u/%u  %s %-8s", b->steps_done, b->steps,
+		fputc(i < fill ? '#' : '.', e);
+	fprintf(e, "] %u/%u  %s %-8s", b->steps_done, b->steps,
 		cli_format_bytes(size, sz, sizeof(sz)),
 		p < BENCH_NR_PATHS ? bench_path_names[p] : "done");
 	if (p == BENCH_NR_PATHS)
-		fputc('\n', b->inv->err);
-	fflush(b->inv->err);
+		fputc('\n', e);
+	fflush(e);
 }
 
 /* Sorting rounds by throughput (bench_sort_path says which path). */
@@ -1222,6 +1241,7 @@ int cli_bench_command(const struct cli_invocation *inv)
 	}
 	b->progress = inv->output == CLI_OUTPUT_TEXT &&
 		      !cli_option_given(inv, "no-progress");
+	b->tty = isatty(fileno(inv->err));
 	b->steps = b->nr_sizes * b->rounds * BENCH_NR_PATHS;
 	for (si = 0; si < b->nr_sizes; si++)
 		bench_one_size(b, si);
