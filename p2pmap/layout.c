@@ -964,7 +964,8 @@ static int p2pmap_layout_bio(struct block_device *bdev, sector_t sector,
 	struct bio *bio;
 	int ret;
 
-	bio = bio_alloc(bdev, nr, op | REQ_SYNC, GFP_KERNEL);
+	/* under the I/O lock, which a notifier called from reclaim takes */
+	bio = bio_alloc(bdev, nr, op | REQ_SYNC, GFP_NOIO);
 	bio->bi_iter.bi_sector = sector;
 	while (len) {
 		size_t poff = offset_in_page(boff);
@@ -1027,10 +1028,17 @@ static int p2pmap_layout_chunk_io(struct p2pmap_layout *layout, u64 pos,
 				  size_t len, struct page **pages, bool write)
 {
 	struct p2pmap_layout_self self;
+	unsigned int noio;
 	size_t boff = 0;
 	int ret;
 
 	down_read(&layout->io_lock);	/* pairs with p2pmap_layout_revoke() */
+	/*
+	 * No reclaim into file systems or I/O in here (fs_reclaim ranks
+	 * above the mmu notifiers, which take the I/O lock); what reclaim is
+	 * left may unmap pages of the file: the self mark covers that.
+	 */
+	noio = memalloc_noio_save();
 	/*
 	 * Reclaim from the bio allocation may unmap a page of the file that
 	 * another process maps, through every mapping of it, ours included:
@@ -1071,6 +1079,7 @@ static int p2pmap_layout_chunk_io(struct p2pmap_layout *layout, u64 pos,
 		boff += n;
 	}
 	p2pmap_layout_self_end(&self);
+	memalloc_noio_restore(noio);
 	up_read(&layout->io_lock);
 	return ret;
 }
