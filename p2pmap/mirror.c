@@ -512,9 +512,18 @@ out_unlock:
 	/*
 	 * Before the event goes on: truncate and hole punch free the blocks
 	 * after this returns (ext4 breaks no layout), munmap and exit expect
-	 * the data in the file. Bios only: no file-system lock is taken here.
+	 * the data in the file. Bios only: no file-system lock is taken here,
+	 * and no allocation may enter reclaim, which invalidates through
+	 * notifiers like this one (lockdep: mmu_notifier_invalidate_range_start
+	 * -> fs_reclaim): the write-back's few small allocations (bios, from
+	 * their mempool first) do not reclaim.
 	 */
-	p2pmap_writeback_list(&wb, true);
+	if (!list_empty(&wb)) {
+		unsigned int noreclaim = memalloc_noreclaim_save();
+
+		p2pmap_writeback_list(&wb, true);
+		memalloc_noreclaim_restore(noreclaim);
+	}
 	return true;
 }
 
@@ -1160,12 +1169,24 @@ static int p2pmap_fault_write(struct p2pmap_fault *f, struct p2pmap_segment *seg
 	if (IS_ERR(wl)) {
 		ret = PTR_ERR(wl);
 		mutex_unlock(&mirror->layout_lock);
-		if (ret == -EACCES || ret == -EINVAL || ret == -EOPNOTSUPP ||
-		    ret == -EAGAIN)
+		switch (ret) {
+		case -EAGAIN:
+			/* another holder's lease is being broken: a recall runs */
+			p2pmap_fault_fallback(f, seg->first, seg->n,
+					      P2PMAP_REASON_RECALLED);
+			return 0;
+		case -EINVAL:		/* fs.leases-enable = 0 */
+		case -EOPNOTSUPP:	/* a lease API p2pmap does not know */
+			p2pmap_fault_fallback(f, seg->first, seg->n,
+					      P2PMAP_REASON_WRITE);
+			return 0;
+		case -ENOMEM:
+			return ret;
+		default:
+			/* -EACCES: neither the owner nor CAP_LEASE; or the LSM */
 			p2pmap_stats_write_refused(mirror->importer, seg->file, ret);
-		if (ret == -EAGAIN || ret == -EOPNOTSUPP || ret == -EINVAL)
-			ret = -EACCES;	/* no lease, no write mapping */
-		return ret;
+			return ret;
+		}
 	}
 	mutex_lock(&mirror->lock);
 	recalled = wl->recalled;
