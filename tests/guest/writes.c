@@ -427,7 +427,7 @@ TEST_F(writes, write_past_eof_is_efault)
  * Staging 72 MiB of another file through the 64 MiB CMB evicts the live
  * write chunks: their data is written back, not lost.
  */
-TEST_F(writes, writes_survive_cmb_eviction)
+TEST_F_TIMEOUT(writes, writes_survive_cmb_eviction, 600)
 {
 	unsigned long big = 72UL << 20;
 	struct drm_p2pmap_dgpu_userptr_fault out;
@@ -639,6 +639,76 @@ TEST_F(writes, unlink_does_not_revoke)
 	p2pmap_dgpu_release_file(self->dev, &fm);
 	EXPECT_EQ(0, holds_pattern(fd, 0, 16 * PAGE, 31));
 	close(fd);
+}
+
+/* Each page of [@off, @off + @len) holds pattern @seed or zeros, whole. */
+static int pages_pattern_or_zeros(int fd, unsigned long off, unsigned long len,
+				  unsigned int seed)
+{
+	unsigned long p;
+
+	for (p = off; p < off + len; p += PAGE)
+		if (holds_zeros(fd, p, PAGE) && holds_pattern(fd, p, PAGE, seed))
+			return -1;
+	return 0;
+}
+
+/*
+ * 20 rounds of a device write job racing a truncate or a hole punch (in
+ * turn) of its file, with another file written meanwhile: what a job that
+ * completed wrote below the new size is there; a punched page is all
+ * zeros or all the device's; the other file is never touched.
+ */
+TEST_F_TIMEOUT(writes, truncate_and_punch_race_device_writes_20, 600)
+{
+	unsigned int round;
+
+	for (round = 0; round < 20; round++) {
+		struct drm_p2pmap_dgpu_result res;
+		struct p2pmap_dgpu_file_map fm;
+		unsigned int seed = 40 + round;
+		int punch = round & 1;
+		uint64_t job;
+		int fd = make_file("r", 32, 99), ofd = make_file("r.other", 16, 98);
+
+		ASSERT_LE(0, fd);
+		ASSERT_LE(0, ofd);
+		ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 32 * PAGE, 1, &fm));
+		fill(self->vmap, 32 * PAGE, seed, 0);
+		ASSERT_EQ(0, p2pmap_dgpu_copy(self->dev, P2PMAP_DGPU_ENGINE_CPU, fm.handle,
+					      0, self->vram, 0, 32 * PAGE, &job));
+		usleep(round * 500);
+		if (punch) {
+			ASSERT_EQ(0, fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					       8 * PAGE, 8 * PAGE));
+		} else {
+			ASSERT_EQ(0, ftruncate(fd, 16 * PAGE));
+		}
+		ASSERT_EQ(0, write_pattern(ofd, 16 * PAGE, 16 * PAGE, 97));
+		ASSERT_EQ(0, p2pmap_dgpu_wait(self->dev, job, P2PMAP_DGPU_WAIT_FOREVER, &res));
+		p2pmap_dgpu_release_file(self->dev, &fm);
+		if (punch) {
+			EXPECT_EQ(0U, res.error) TH_LOG("round %u", round);
+			EXPECT_EQ(0, holds_pattern(fd, 0, 8 * PAGE, seed)) TH_LOG("round %u", round);
+			EXPECT_EQ(0, pages_pattern_or_zeros(fd, 8 * PAGE, 8 * PAGE, seed))
+				TH_LOG("round %u", round);
+			EXPECT_EQ(0, holds_pattern(fd, 16 * PAGE, 16 * PAGE, seed))
+				TH_LOG("round %u", round);
+		} else {
+			EXPECT_TRUE(!res.error || (res.error == EFAULT &&
+						   res.error_offset >= 16 * PAGE))
+				TH_LOG("round %u: error %u at %llu", round, res.error,
+				       (unsigned long long)res.error_offset);
+			/* acknowledged: pages 0-15 were written before the end */
+			EXPECT_EQ(0, holds_pattern(fd, 0, 16 * PAGE, seed)) TH_LOG("round %u", round);
+		}
+		EXPECT_EQ(0, holds_pattern(ofd, 0, 16 * PAGE, 98)) TH_LOG("round %u", round);
+		EXPECT_EQ(0, holds_pattern(ofd, 16 * PAGE, 16 * PAGE, 97)) TH_LOG("round %u", round);
+		close(ofd);
+		close(fd);
+		if (_metadata->passed == 0)
+			break;
+	}
 }
 
 /* Capabilities of this process: only CAP_LEASE (or nothing) kept. */
