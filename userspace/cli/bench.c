@@ -889,7 +889,12 @@ static void bench_bars(const struct bench *b, struct bench_bar *bars)
 			 " pages from the page cache (job), %" PRIu64 " (p2pmap stats) (need 0)",
 			 sz, pct, r->pages_pagecache, r->stats_fallback);
 	}
-	bench_bar_rate(b, bench_pick(b, b->cmb_size, false), 0.9, &bars[1]);
+	/*
+	 * Within the CMB: at most half of it, so that the file's own pieces,
+	 * still mapped by the device, are not evicted to make room for its
+	 * last ones (that is streaming, the third bar).
+	 */
+	bench_bar_rate(b, bench_pick(b, b->cmb_size / 2, false), 0.9, &bars[1]);
 	bench_bar_rate(b, bench_pick(b, 16 * b->cmb_size, true), 0.8, &bars[2]);
 }
 
