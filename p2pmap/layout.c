@@ -419,7 +419,7 @@ static int p2pmap_layout_watch(struct p2pmap_layout *layout)
 	mmap_write_lock(current->mm);
 	vma = find_vma(current->mm, va);
 	if (vma && vma->vm_start == va)
-		vma->vm_flags |= VM_DONTCOPY;
+		p2pmap_vm_flags_set(vma, VM_DONTCOPY);
 	mmap_write_unlock(current->mm);
 
 	ret = mmu_interval_notifier_insert(&layout->notifier, current->mm, va,

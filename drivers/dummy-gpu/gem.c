@@ -13,6 +13,7 @@
 #include <linux/string.h>
 
 #include <drm/drm_vma_manager.h>
+#include <p2pmap/compat.h>
 
 #include "dgpu.h"
 
@@ -41,7 +42,7 @@ static int dgpu_vram_mmap(struct drm_gem_object *gem,
 	/* a private copy of device memory would be neither VRAM nor coherent */
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	vma->vm_flags |= VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP;
+	p2pmap_vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &dgpu_vram_vm_ops;
 	return 0;
 }
