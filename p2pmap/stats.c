@@ -15,45 +15,14 @@
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
 
+#include <p2pmap/names.h>
+
 #include "internal.h"
 
 struct p2pmap_counters p2pmap_total;
 atomic64_t p2pmap_nr_mirrors;
 static struct dentry *p2pmap_debugfs;
 static struct dentry *p2pmap_debugfs_importers;
-
-static const char *const p2pmap_reason_names[P2PMAP_REASON_COUNT] = {
-	[P2PMAP_REASON_NONE]		= "none",
-	[P2PMAP_REASON_HOLE]		= "hole",
-	[P2PMAP_REASON_UNWRITTEN]	= "unwritten",
-	[P2PMAP_REASON_DIRTY]		= "dirty",
-	[P2PMAP_REASON_SHARED]		= "shared",
-	[P2PMAP_REASON_PRIVATE]		= "private",
-	[P2PMAP_REASON_INLINE]		= "inline",
-	[P2PMAP_REASON_ENCRYPTED]	= "encrypted",
-	[P2PMAP_REASON_UNSUPPORTED_FS]	= "unsupported_fs",
-	[P2PMAP_REASON_NO_CMB]		= "no_cmb",
-	[P2PMAP_REASON_NO_ROUTE]	= "no_route",
-	[P2PMAP_REASON_CMB_EXHAUSTED]	= "cmb_exhausted",
-	[P2PMAP_REASON_ANONYMOUS]	= "anonymous",
-	[P2PMAP_REASON_NOT_ALIGNED]	= "not_aligned",
-	[P2PMAP_REASON_ERROR]		= "error",
-	[P2PMAP_REASON_WRITE]		= "write",
-	[P2PMAP_REASON_RECALLED]	= "recalled",
-};
-
-static const char *const p2pmap_cause_names[P2PMAP_REVOKE_COUNT] = {
-	[P2PMAP_REVOKE_UNMAP]		= "unmap",
-	[P2PMAP_REVOKE_RELEASE]		= "release",
-	[P2PMAP_REVOKE_LAYOUT]		= "layout",
-	[P2PMAP_REVOKE_EVICT]		= "evict",
-	[P2PMAP_REVOKE_PROVIDER_GONE]	= "provider_gone",
-	[P2PMAP_REVOKE_IMPORTER_GONE]	= "importer_gone",
-	[P2PMAP_REVOKE_UNLOAD]		= "unload",
-	[P2PMAP_REVOKE_COHERENCY]	= "coherency",
-	[P2PMAP_REVOKE_OTHER]		= "other",
-	[P2PMAP_REVOKE_DESTROY]		= "destroy",
-};
 
 void p2pmap_stats_fault_begin(struct p2pmap_importer *importer)
 {
@@ -149,10 +118,10 @@ static void p2pmap_counters_show(struct seq_file *m,
 		seq_printf(m, "fallback.%s %lld\n", p2pmap_reason_names[i],
 			   atomic64_read(&c->fallback[i]));
 	for (i = 0; i < P2PMAP_REVOKE_COUNT; i++)
-		seq_printf(m, "revoked.%s %lld\n", p2pmap_cause_names[i],
+		seq_printf(m, "revoked.%s %lld\n", p2pmap_revoke_cause_names[i],
 			   atomic64_read(&c->revoked[i]));
 	for (i = 0; i < P2PMAP_REVOKE_COUNT; i++)
-		seq_printf(m, "written_back.%s %lld\n", p2pmap_cause_names[i],
+		seq_printf(m, "written_back.%s %lld\n", p2pmap_revoke_cause_names[i],
 			   atomic64_read(&c->written_back[i]));
 	seq_printf(m, "lost %lld\n", atomic64_read(&c->lost));
 	seq_printf(m, "write_refused %lld\n", atomic64_read(&c->write_refused));

@@ -7,6 +7,8 @@
  */
 #include <stddef.h>
 
+#include <p2pmap/names.h>
+
 #include "internal.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -23,26 +25,6 @@ static const char * const p2pmap_errcode_names[] = {
 	[P2PMAP_ERR_UNSUPPORTED]	= "unsupported",
 	[P2PMAP_ERR_BAD_FILE]		= "bad_file",
 	[P2PMAP_ERR_NO_PCI_DEVICE]	= "no_pci_device",
-};
-
-static const char * const p2pmap_reason_names[] = {
-	[P2PMAP_REASON_NONE]		= "none",
-	[P2PMAP_REASON_HOLE]		= "hole",
-	[P2PMAP_REASON_UNWRITTEN]	= "unwritten",
-	[P2PMAP_REASON_DIRTY]		= "dirty",
-	[P2PMAP_REASON_SHARED]		= "shared",
-	[P2PMAP_REASON_PRIVATE]		= "private",
-	[P2PMAP_REASON_INLINE]		= "inline",
-	[P2PMAP_REASON_ENCRYPTED]	= "encrypted",
-	[P2PMAP_REASON_UNSUPPORTED_FS]	= "unsupported_fs",
-	[P2PMAP_REASON_NO_CMB]		= "no_cmb",
-	[P2PMAP_REASON_NO_ROUTE]	= "no_route",
-	[P2PMAP_REASON_CMB_EXHAUSTED]	= "cmb_exhausted",
-	[P2PMAP_REASON_ANONYMOUS]	= "anonymous",
-	[P2PMAP_REASON_NOT_ALIGNED]	= "not_aligned",
-	[P2PMAP_REASON_ERROR]		= "error",
-	[P2PMAP_REASON_WRITE]		= "write",
-	[P2PMAP_REASON_RECALLED]	= "recalled",
 };
 
 /* What each reason means to someone asking "why is this slow". */
@@ -64,19 +46,6 @@ static const char * const p2pmap_reason_descriptions[] = {
 	[P2PMAP_REASON_ERROR]		= "an I/O or allocation error while staging",
 	[P2PMAP_REASON_WRITE]		= "device writes go through the page cache (the file system cannot hand out blocks for writing)",
 	[P2PMAP_REASON_RECALLED]	= "device writes go through the page cache until the next job: the file system recalled the write layout (a write, truncate, punch or reflink)",
-};
-
-static const char * const p2pmap_revoke_cause_names[] = {
-	[P2PMAP_REVOKE_UNMAP]		= "unmap",
-	[P2PMAP_REVOKE_RELEASE]		= "release",
-	[P2PMAP_REVOKE_LAYOUT]		= "layout",
-	[P2PMAP_REVOKE_EVICT]		= "evict",
-	[P2PMAP_REVOKE_PROVIDER_GONE]	= "provider_gone",
-	[P2PMAP_REVOKE_IMPORTER_GONE]	= "importer_gone",
-	[P2PMAP_REVOKE_UNLOAD]		= "unload",
-	[P2PMAP_REVOKE_COHERENCY]	= "coherency",
-	[P2PMAP_REVOKE_OTHER]		= "other",
-	[P2PMAP_REVOKE_DESTROY]		= "destroy",
 };
 
 static const char * const p2pmap_path_names[] = {
