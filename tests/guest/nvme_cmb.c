@@ -17,6 +17,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <linux/fiemap.h>
+#include <pthread.h>
 #include <linux/fs.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1302,6 +1303,53 @@ static int ctrl_vendor(void)
 	return vendor;
 }
 
+/* A thread staging 8 MiB ranges of its own 48 MiB until a request fails. */
+struct stager {
+	int fd;
+	uint64_t base;
+	volatile int done;
+	int error;
+	int count;
+	double last_secs;
+};
+
+static void *stager_fn(void *arg)
+{
+	struct stager *st = arg;
+	struct p2pmap_test_cmb_stage s;
+	uint64_t off = 0;
+	double t;
+	int ret;
+
+	for (;;) {
+		t = now_s();
+		ret = stage(st->fd, sector_of(st->base + off, 8ULL << 20), 2048, 0, &s);
+		st->last_secs = now_s() - t;
+		if (ret) {
+			st->error = ret;
+			break;
+		}
+		put(st->fd, s.slot);
+		st->count++;
+		off = (off + (8ULL << 20)) % (48ULL << 20);
+	}
+	st->done = 1;
+	return NULL;
+}
+
+static int read_int(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = 0;
+	close(fd);
+	return atoi(buf);
+}
+
 static long long lost_before;
 
 static int loss_seen(void)
@@ -1310,14 +1358,16 @@ static int loss_seen(void)
 }
 
 /*
- * Surprise removal with live chunks: the NVMe controller vanishes from the
- * bus while held (read and device-written) and cached dirty chunks exist.
- * The guest turns the slot's power off behind its hot-plug driver (QEMU
- * then unplugs the controller at once, as yanking it would); the kernel
- * learns of it only afterwards (here: sysfs remove, what a hot-plug driver
- * does on a presence-detect change). Holders are revoked (PROVIDER_GONE),
- * the dirty bytes are counted lost, new requests fail, nothing hangs.
- * Runs last: the controller does not come back in this boot.
+ * Surprise removal with live chunks and reads in flight: the NVMe
+ * controller vanishes from the bus while held (read and device-written)
+ * and cached dirty chunks exist and two threads keep staging. The guest
+ * turns the slot's power off behind its hot-plug driver (QEMU then unplugs
+ * the controller at once, as yanking it would); the kernel learns of it
+ * only afterwards: nvme when its I/O times out (shortened here to 2 s),
+ * and through sysfs remove, what a hot-plug driver does on a
+ * presence-detect change. Holders are revoked (PROVIDER_GONE), the dirty
+ * bytes are counted lost, reads in flight and new requests fail -EIO,
+ * nothing hangs. Runs last: the controller does not come back in this boot.
  */
 TEST_F(cmb, surprise_removal_revokes_and_counts_lost)
 {
@@ -1329,6 +1379,10 @@ TEST_F(cmb, surprise_removal_revokes_and_counts_lost)
 	long long lost, note_lost = -1, note_wb = -1, wb;
 	char link[PATH_MAX], port[PATH_MAX], path[PATH_MAX + 16];
 	unsigned char cfg[256];
+	struct stager sa = { .base = 16ULL << 20 }, sb = { .base = 64ULL << 20 };
+	pthread_t ta, tb;
+	int admin_timeout, i, with_io;
+	long long inflight;
 	uint16_t sltctl;
 	ssize_t n;
 	int pos, cfd;
@@ -1366,10 +1420,36 @@ TEST_F(cmb, surprise_removal_revokes_and_counts_lost)
 	lost_before = lost = cmb_stat("stats", "lost");
 	wb = cmb_stat("stats", "written_back");
 
+	/*
+	 * Reads in flight at the unplug make nvme-pci time out, and 6.1's
+	 * nvme_timeout() -> nvme_dev_disable() trips lockdep by itself
+	 * (shutdown_lock vs the queue's timeout_work; reproduced with no
+	 * project module loaded), which also turns lockdep off for the rest
+	 * of the boot: on a lockdep kernel the unplug happens without them.
+	 */
+	with_io = access("/proc/lockdep", F_OK) != 0;
+	if (!with_io)
+		TH_LOG("lockdep kernel: no reads in flight at the unplug (nvme-pci's own timeout path trips lockdep)");
+	/* nvme gives up on lost I/O after 2 s (I/O) + 2 s (its abort) */
+	admin_timeout = read_int("/sys/module/nvme_core/parameters/admin_timeout");
+	if (with_io) {
+		ASSERT_EQ(0, write_sysfs("/sys/module/nvme_core/parameters/admin_timeout", "2"));
+		ASSERT_EQ(0, write_sysfs("/sys/block/nvme0n1/queue/io_timeout", "2000"));
+		sa.fd = cmb_open();
+		sb.fd = cmb_open();
+		ASSERT_LE(0, sa.fd);
+		ASSERT_LE(0, sb.fd);
+		ASSERT_EQ(0, pthread_create(&ta, NULL, stager_fn, &sa));
+		ASSERT_EQ(0, pthread_create(&tb, NULL, stager_fn, &sb));
+		usleep(300 * 1000);
+	}
+
 	/* power and power indicator off: QEMU unplugs the controller */
 	sltctl |= 0x0400 | 0x0300;
-	ASSERT_EQ(2, pwrite(cfd, &sltctl, 2, pos + 0x18));
+	n = pwrite(cfd, &sltctl, 2, pos + 0x18);
+	inflight = cmb_stat("info", "inflight");	/* these never complete now */
 	close(cfd);
+	ASSERT_EQ(2, n);
 	EXPECT_EQ(0xffff, ctrl_vendor());	/* gone from the bus */
 	/* noticed by the provider (CMBMSC no longer ours), no bio needed */
 	ASSERT_EQ(0, wait_for(loss_seen, 10));
@@ -1381,15 +1461,50 @@ TEST_F(cmb, surprise_removal_revokes_and_counts_lost)
 	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
 	EXPECT_EQ((__u32)REVOKE_GONE, s.slot_cause);
 	EXPECT_EQ(0U, s.live);
-	/* the held dirty page and the cached dirty 2 pages */
-	EXPECT_EQ(lost + 3 * (long long)PAGE, cmb_stat("stats", "lost"));
+	/* at least the held dirty page is lost */
+	EXPECT_LE(lost + (long long)PAGE, cmb_stat("stats", "lost"));
 	TH_LOG("CMBMSC after the unplug reads 0x%llx", cmb_stat("info", "cmbmsc"));
+
+	/*
+	 * The reads in flight end when nvme gives the controller up (its
+	 * I/O and abort time out, its reset finds no controller, it unbinds
+	 * itself: the provider detaches then).
+	 */
+	if (with_io) {
+		for (i = 0; i < 600 && !(sa.done && sb.done); i++)
+			usleep(100 * 1000);
+		ASSERT_TRUE(sa.done && sb.done);
+		pthread_join(ta, NULL);
+		pthread_join(tb, NULL);
+		TH_LOG("%lld extents' I/O in flight at the unplug; stagers: %d + %d ranges, then %d after %.1f s, %d after %.1f s",
+		       inflight, sa.count, sb.count, sa.error, sa.last_secs, sb.error,
+		       sb.last_secs);
+		EXPECT_LT(0, inflight);
+		EXPECT_LT(0, sa.count);
+		EXPECT_LT(0, sb.count);
+		EXPECT_EQ(-EIO, sa.error);
+		EXPECT_EQ(-EIO, sb.error);
+		/* one of them waited for nvme's timeouts */
+		EXPECT_LT(1.5, sa.last_secs > sb.last_secs ? sa.last_secs : sb.last_secs);
+		close(sa.fd);
+		close(sb.fd);
+	}
+	if (with_io && admin_timeout > 0) {
+		char v[16];
+
+		snprintf(v, sizeof(v), "%d", admin_timeout);
+		write_sysfs("/sys/module/nvme_core/parameters/admin_timeout", v);
+	}
 
 	/* the kernel removes the function it can no longer reach */
 	ASSERT_EQ(0, write_sysfs("/sys/bus/pci/devices/0000:03:00.0/remove", "1"));
 	ASSERT_EQ(0, detach_note(&note_lost, &note_wb));
-	EXPECT_EQ(lost + 3 * (long long)PAGE, note_lost);
-	EXPECT_EQ(wb, note_wb);	/* nothing was written back */
+	/*
+	 * The held dirty page is lost; the cached dirty 2 pages are lost too,
+	 * unless the stagers evicted them (written back) before the unplug.
+	 */
+	EXPECT_LE(lost + (long long)PAGE, note_lost);
+	EXPECT_EQ(3 * (long long)PAGE, note_lost - lost + note_wb - wb);
 	EXPECT_EQ(-ENODEV, stage(self->fd, sr, 8, 0, &late));
 	EXPECT_EQ(0, put(self->fd, r.slot));
 	EXPECT_EQ(0, put(self->fd, w.slot));
