@@ -1237,7 +1237,8 @@ static int p2pmap_fault_write(struct p2pmap_fault *f, struct p2pmap_segment *seg
 		ext.bdev = map->bdev;
 		ext.sector = sector;
 		ext.reason = P2PMAP_REASON_NONE;
-		ret = p2pmap_fault_stage(f, seg, ops, first, n, &ext, 0, wl);
+		ret = p2pmap_fault_stage(f, seg, ops, first, n, &ext,
+					 inode_query_iversion(inode), wl);
 		if (ret)
 			break;
 	}
@@ -1587,6 +1588,7 @@ struct p2pmap_recheck {
 	struct file *file;
 	struct p2pmap_extent ext;
 	u64 iversion;
+	bool write;
 	bool stale;
 };
 
@@ -1598,7 +1600,18 @@ static bool p2pmap_recheck_stale(struct p2pmap_recheck *rc)
 	loff_t pos = (loff_t)rc->ext.pgoff << PAGE_SHIFT;
 	bool stale;
 
-	if (ops && ops->device_revalidate)
+	if (rc->write)
+		/*
+		 * The CPU wrote the file (a write(2) no layout recall reported,
+		 * ext4; or a store through a mapping) and the page cache has not
+		 * written it back yet: when it does, the provider sees a write
+		 * behind its cache and drops the device's data. Write it back
+		 * first; the CPU's pages land on top.
+		 */
+		stale = mapping_tagged(rc->file->f_mapping, PAGECACHE_TAG_DIRTY) ||
+			mapping_tagged(rc->file->f_mapping,
+				       PAGECACHE_TAG_WRITEBACK);
+	else if (ops && ops->device_revalidate)
 		stale = ops->device_revalidate(rc->file, &rc->ext) != 0;
 	else
 		stale = !inode_eq_iversion(inode, rc->iversion) ||
@@ -1641,6 +1654,7 @@ long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
 	unsigned long first, last, n = 0, i;
 	struct p2pmap_held *held;
 	long revoked = 0;
+	LIST_HEAD(wb);
 
 	might_sleep();
 	if (!PAGE_ALIGNED(start) || start < mirror->start ||
@@ -1661,14 +1675,14 @@ long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
 	p2pmap_mirror_prune_layouts(mirror);
 
 	/*
-	 * Write chunks are not rechecked: their layout lease (XFS) or the
-	 * notifier (ext4 frees blocks only after unmapping) protects them,
-	 * and our own commits move the change cookie.
+	 * Write chunks keep their blocks (their layout lease on XFS; on ext4
+	 * the notifier runs before blocks are freed); what is checked is
+	 * whether the CPU has written the file and the page cache holds it
+	 * (p2pmap_recheck_stale()).
 	 */
 	mutex_lock(&mirror->lock);
 	list_for_each_entry(held, &mirror->held, node)
-		if (!held->wl && held->first < last &&
-		    held->first + held->npages > first)
+		if (held->first < last && held->first + held->npages > first)
 			n++;
 	mutex_unlock(&mirror->lock);
 	if (!n)
@@ -1682,13 +1696,13 @@ long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
 	list_for_each_entry(held, &mirror->held, node) {
 		if (i == n)
 			break;	/* faulted since the count: checked next time */
-		if (held->wl || held->first >= last ||
-		    held->first + held->npages <= first)
+		if (held->first >= last || held->first + held->npages <= first)
 			continue;
 		rcs[i].id = held->id;
 		rcs[i].file = get_file(held->file);	/* pairs with fput() below */
 		rcs[i].ext = held->ext;
 		rcs[i].iversion = held->iversion;
+		rcs[i].write = !!held->wl;
 		i++;
 	}
 	mutex_unlock(&mirror->lock);
@@ -1708,11 +1722,20 @@ long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
 			revoked += p2pmap_mirror_revoke_locked(mirror, held->first,
 							       held->npages,
 							       P2PMAP_REVOKE_COHERENCY,
-							       true, false, NULL);
+							       true, false, &wb);
 			break;
 		}
 	}
 	mutex_unlock(&mirror->lock);
+	if (!list_empty(&wb)) {
+		/*
+		 * The write layouts' maps go too: mapped again, ext4 refuses a
+		 * file with dirty pages (reason "dirty") and the device writes
+		 * through the page cache, behind the CPU's pages.
+		 */
+		atomic_inc(&mirror->maps_gen);
+		p2pmap_writeback_list(&wb, true);
+	}
 
 	for (i = 0; i < n; i++)
 		fput(rcs[i].file);

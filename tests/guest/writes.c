@@ -615,6 +615,52 @@ TEST_F(writes, cpu_write_racing_device_mapping)
 	close(fd);
 }
 
+/*
+ * A CPU write(2) without fsync while the device holds a write mapping,
+ * then the next job: XFS recalled the layout at the write(2); ext4 is
+ * caught at the job's coherency point, before the page cache writes the
+ * CPU's page back. Either way both writes are in the file, nothing lost.
+ */
+TEST_F(writes, cpu_write_then_next_job_keeps_both)
+{
+	struct drm_p2pmap_dgpu_result res;
+	struct p2pmap_dgpu_file_map fm;
+	struct p2pmap_stats before, after;
+	char *buf = malloc(PAGE);
+	int fd = make_file("m", 16, 34);
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 16 * PAGE, 1, &fm));
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 16 * PAGE, 35, &res));
+	EXPECT_EQ(0U, res.error);
+	EXPECT_P2P(res, 16);
+	ASSERT_EQ(0, stats(&before));
+	fill(buf, PAGE, 36, 3 * PAGE);
+	ASSERT_EQ((ssize_t)PAGE, pwrite(fd, buf, PAGE, 3 * PAGE));	/* no fsync */
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 8 * PAGE, 8 * PAGE, 37, &res));
+	EXPECT_EQ(0U, res.error);
+	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ(0, stats(&after));
+	if (self->p2p) {
+		EXPECT_EQ(before.lost, after.lost);
+		if (rig_is_xfs()) {
+			EXPECT_EQ(before.written_back[P2PMAP_REVOKE_LAYOUT] + 16 * PAGE,
+				  after.written_back[P2PMAP_REVOKE_LAYOUT]);
+		} else {
+			EXPECT_EQ(before.written_back[P2PMAP_REVOKE_COHERENCY] + 16 * PAGE,
+				  after.written_back[P2PMAP_REVOKE_COHERENCY]);
+		}
+	}
+	p2pmap_dgpu_release_file(self->dev, &fm);
+	EXPECT_EQ(0, holds_pattern(fd, 0, 3 * PAGE, 35));
+	EXPECT_EQ(0, holds_pattern(fd, 3 * PAGE, PAGE, 36));
+	EXPECT_EQ(0, holds_pattern(fd, 4 * PAGE, 4 * PAGE, 35));
+	EXPECT_EQ(0, holds_pattern(fd, 8 * PAGE, 8 * PAGE, 37));
+	free(buf);
+	close(fd);
+}
+
 /* Unlink is no revocation: the mapping stays P2P and the data stays readable. */
 TEST_F(writes, unlink_does_not_revoke)
 {
