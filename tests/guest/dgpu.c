@@ -9,9 +9,11 @@
  * always on the page cache with NO_ROUTE; the uapi's refusals; unloading
  * the module while objects exist is refused, and clean once they are gone.
  *
- * Each fixture variant is one kind of instance: "pci" (bound to QEMU's edu
- * device) and "virtual" (virtual_instances=1; the module is reloaded with
- * it when needed).
+ * Instances come in two kinds: "pci" (bound to QEMU's edu device) and
+ * "virtual" (virtual_instances=1; the module is reloaded with it when
+ * needed). What both share runs in fixture dgpu, a variant per kind; what
+ * only one kind has (the edu engine, unbinding; never a route) runs in
+ * fixtures dgpu_pci and dgpu_virtual, so nothing is skipped for the other.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -184,6 +186,30 @@ static void log_result(struct __test_metadata *_metadata, const char *what,
 		       what, r->reasons[P2PMAP_REASON_UNSUPPORTED_FS]);
 }
 
+/*
+ * Open an instance of @kind (loading the module with a virtual instance
+ * first) and note what its file data should take. Returns -ENODEV when the
+ * machine has no instance of that kind (no edu device), 0 when open.
+ */
+static int open_instance(struct __test_metadata *_metadata, unsigned int kind,
+			 struct p2pmap_dgpu **dev, struct drm_p2pmap_dgpu_info *info,
+			 int *p2p, enum p2pmap_reason *no_p2p)
+{
+	int ret;
+
+	*dev = NULL;
+	ASSERT_EQ(0, load_module()) TH_LOG("modprobe " MODULE " virtual_instances=1 failed");
+	ret = p2pmap_dgpu_open(kind, dev);
+	if (ret == -ENODEV && kind == P2PMAP_DGPU_KIND_PCI)
+		return ret;
+	ASSERT_EQ(0, ret) TH_LOG("open: %s", strerror(-ret));
+	ASSERT_EQ(0, p2pmap_dgpu_get_info(*dev, info));
+	*no_p2p = expect_reason(info);
+	*p2p = *no_p2p == P2PMAP_REASON_NONE;
+	return 0;
+}
+
+/* Behaviour both kinds of instance share: a variant per kind. */
 FIXTURE(dgpu)
 {
 	struct p2pmap_dgpu *dev;
@@ -209,19 +235,55 @@ FIXTURE_VARIANT_ADD(dgpu, virtual)
 
 FIXTURE_SETUP(dgpu)
 {
-	int ret;
-
-	ASSERT_EQ(0, load_module()) TH_LOG("modprobe " MODULE " virtual_instances=1 failed");
-	ret = p2pmap_dgpu_open(variant->kind, &self->dev);
-	if (ret == -ENODEV && variant->kind == P2PMAP_DGPU_KIND_PCI)
+	if (open_instance(_metadata, variant->kind, &self->dev, &self->info,
+			  &self->p2p, &self->no_p2p) == -ENODEV)
 		SKIP(return, "no edu device in this machine");
-	ASSERT_EQ(0, ret) TH_LOG("open: %s", strerror(-ret));
-	ASSERT_EQ(0, p2pmap_dgpu_get_info(self->dev, &self->info));
-	self->no_p2p = expect_reason(&self->info);
-	self->p2p = self->no_p2p == P2PMAP_REASON_NONE;
 }
 
 FIXTURE_TEARDOWN(dgpu)
+{
+	p2pmap_dgpu_close(self->dev);
+}
+
+/* Behaviour of the instance bound to QEMU's edu device only: its engine, unbinding. */
+FIXTURE(dgpu_pci)
+{
+	struct p2pmap_dgpu *dev;
+	struct drm_p2pmap_dgpu_info info;
+	int p2p;	/* data pages are expected peer to peer */
+	enum p2pmap_reason no_p2p;	/* or the reason they are not */
+};
+
+FIXTURE_SETUP(dgpu_pci)
+{
+	if (open_instance(_metadata, P2PMAP_DGPU_KIND_PCI, &self->dev, &self->info,
+			  &self->p2p, &self->no_p2p) == -ENODEV)
+		SKIP(return, "no edu device in this machine");
+	ASSERT_NE(0, (int)(self->info.engines & (1U << P2PMAP_DGPU_ENGINE_EDU)))
+		TH_LOG("a PCI instance without its edu engine");
+}
+
+FIXTURE_TEARDOWN(dgpu_pci)
+{
+	p2pmap_dgpu_close(self->dev);
+}
+
+/* Behaviour of a virtual instance (virtual_instances=1) only. */
+FIXTURE(dgpu_virtual)
+{
+	struct p2pmap_dgpu *dev;
+	struct drm_p2pmap_dgpu_info info;
+	int p2p;	/* data pages are expected peer to peer */
+	enum p2pmap_reason no_p2p;	/* or the reason they are not */
+};
+
+FIXTURE_SETUP(dgpu_virtual)
+{
+	ASSERT_EQ(0, open_instance(_metadata, P2PMAP_DGPU_KIND_VIRTUAL, &self->dev,
+				   &self->info, &self->p2p, &self->no_p2p));
+}
+
+FIXTURE_TEARDOWN(dgpu_virtual)
 {
 	p2pmap_dgpu_close(self->dev);
 }
@@ -752,14 +814,13 @@ TEST_F_TIMEOUT(dgpu, close_with_jobs_in_flight, 300)
 }
 
 /* WAIT with a short timeout returns ETIME and the job goes on; a second wait gets it. */
-TEST_F(dgpu, wait_timeout_then_result)
+TEST_F(dgpu_pci, wait_timeout_then_result)
 {
 	struct drm_p2pmap_dgpu_result res;
 	uint32_t vram;
 	uint64_t job;
 
-	if (!(self->info.engines & (1U << P2PMAP_DGPU_ENGINE_EDU)))
-		SKIP(return, "needs the edu engine (a job that surely outlasts 1 ms)");
+	/* an edu job (about 100 ms a DMA) surely outlasts 1 ms */
 	ASSERT_EQ(0, p2pmap_dgpu_vram_create(self->dev, 2 * PAGE, &vram));
 	ASSERT_EQ(0, p2pmap_dgpu_checksum(self->dev, P2PMAP_DGPU_ENGINE_EDU, vram, 0,
 					  2 * PAGE, &job));
@@ -773,15 +834,13 @@ TEST_F(dgpu, wait_timeout_then_result)
 }
 
 /* The edu engine DMAs a few pages between VRAM objects correctly. */
-TEST_F(dgpu, edu_copies_vram)
+TEST_F(dgpu_pci, edu_copies_vram)
 {
 	struct drm_p2pmap_dgpu_result res;
 	unsigned long len = PAGE + 300;
 	uint32_t a, b;
 	char *ma, *mb;
 
-	if (!(self->info.engines & (1U << P2PMAP_DGPU_ENGINE_EDU)))
-		SKIP(return, "no edu engine on a virtual instance");
 	ASSERT_EQ(0, p2pmap_dgpu_vram_create(self->dev, 2 * PAGE, &a));
 	ASSERT_EQ(0, p2pmap_dgpu_vram_create(self->dev, 2 * PAGE, &b));
 	ASSERT_EQ(0, p2pmap_dgpu_vram_map(self->dev, a, 2 * PAGE, (void **)&ma));
@@ -798,7 +857,7 @@ TEST_F(dgpu, edu_copies_vram)
 }
 
 /* The edu engine reads file pages - from the CMB, peer to peer, where a route exists. */
-TEST_F(dgpu, edu_reads_file)
+TEST_F(dgpu_pci, edu_reads_file)
 {
 	unsigned long len = 3 * PAGE;
 	struct drm_p2pmap_dgpu_result res;
@@ -807,8 +866,6 @@ TEST_F(dgpu, edu_reads_file)
 	uint32_t vram;
 	int fd;
 
-	if (!(self->info.engines & (1U << P2PMAP_DGPU_ENGINE_EDU)))
-		SKIP(return, "no edu engine on a virtual instance");
 	fd = open("edu", O_RDWR | O_CREAT | O_TRUNC, 0644);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, write_pattern(fd, 0, len, 9));
@@ -937,14 +994,12 @@ TEST_F(dgpu, process_exit_during_job)
 }
 
 /* The virtual instance has no PCI function: never P2P, NO_ROUTE for file data. */
-TEST_F(dgpu, virtual_instance_is_always_pagecache)
+TEST_F(dgpu_virtual, virtual_instance_is_always_pagecache)
 {
 	unsigned long len = 32 * PAGE;
 	struct drm_p2pmap_dgpu_result res;
 	int fd;
 
-	if (variant->kind != P2PMAP_DGPU_KIND_VIRTUAL)
-		SKIP(return, "a virtual instance's behaviour");
 	fd = open("virtual", O_RDWR | O_CREAT | O_TRUNC, 0644);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, write_pattern(fd, 0, len, 11));
@@ -1016,7 +1071,7 @@ static int write_sysfs(const char *path, const char *value)
  * in flight: the job is cancelled, the file's ioctls fail with ENODEV, the
  * mapping stays readable, and binding again gives a working device.
  */
-TEST_F_TIMEOUT(dgpu, unbind_with_objects_and_jobs, 120)
+TEST_F_TIMEOUT(dgpu_pci, unbind_with_objects_and_jobs, 120)
 {
 	struct drm_p2pmap_dgpu_result res;
 	struct drm_p2pmap_dgpu_info info;
@@ -1026,8 +1081,6 @@ TEST_F_TIMEOUT(dgpu, unbind_with_objects_and_jobs, 120)
 	uint64_t job;
 	unsigned int i;
 
-	if (variant->kind != P2PMAP_DGPU_KIND_PCI)
-		SKIP(return, "a PCI instance's behaviour");
 	snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%x", self->info.pci_domain,
 		 self->info.pci_bdf >> 8, (self->info.pci_bdf >> 3) & 0x1f,
 		 self->info.pci_bdf & 7);
