@@ -955,17 +955,18 @@ p2pmap_layout_ext_at(struct p2pmap_layout *layout, u64 pos)
 	return NULL;
 }
 
-/* Read or write @len bytes at byte @boff of @pages to or from @sector. */
-static int p2pmap_layout_bio(struct block_device *bdev, sector_t sector,
-			     struct page **pages, size_t boff, size_t len,
-			     blk_opf_t op)
+/*
+ * A bio for @len bytes at byte @boff of @pages, to or from @sector; built
+ * before the I/O lock is taken (an allocation that may reclaim must not
+ * happen under a lock an mmu notifier takes).
+ */
+static struct bio *p2pmap_layout_bio(struct block_device *bdev, sector_t sector,
+				     struct page **pages, size_t boff,
+				     size_t len, blk_opf_t op)
 {
 	unsigned int nr = DIV_ROUND_UP(offset_in_page(boff) + len, PAGE_SIZE);
-	struct bio *bio;
-	int ret;
+	struct bio *bio = bio_alloc(bdev, nr, op | REQ_SYNC, GFP_KERNEL);
 
-	/* under the I/O lock, which a notifier called from reclaim takes */
-	bio = bio_alloc(bdev, nr, op | REQ_SYNC, GFP_NOIO);
 	bio->bi_iter.bi_sector = sector;
 	while (len) {
 		size_t poff = offset_in_page(boff);
@@ -973,14 +974,12 @@ static int p2pmap_layout_bio(struct block_device *bdev, sector_t sector,
 
 		if (bio_add_page(bio, pages[boff >> PAGE_SHIFT], n, poff) != n) {
 			bio_put(bio);
-			return -EIO;
+			return NULL;
 		}
 		boff += n;
 		len -= n;
 	}
-	ret = submit_bio_wait(bio);
-	bio_put(bio);
-	return ret;
+	return bio;
 }
 
 /* Zero @len bytes at byte @boff of @pages. */
@@ -1021,54 +1020,45 @@ static int p2pmap_layout_copy(struct page **pages, size_t boff,
 }
 
 /*
- * The block I/O of one chunk [@pos, @pos + @len) of a layout, under the
- * I/O lock: the blocks are the layout's only while it is not fenced.
+ * The block I/O of one chunk [@pos, @pos + @len) of a layout: the bios are
+ * built first, then submitted under the I/O lock, since the blocks are the
+ * layout's only while it is not fenced. Nothing under the lock may enter
+ * reclaim: reclaim calls mmu notifiers (ours, and other layouts', which
+ * wait for their own I/O), so a layout's I/O in reclaim could wait for
+ * another's that waits for it.
  */
 static int p2pmap_layout_chunk_io(struct p2pmap_layout *layout, u64 pos,
-				  size_t len, struct page **pages, bool write)
+				  size_t len, struct page **pages,
+				  struct bio **bios, bool write)
 {
-	struct p2pmap_layout_self self;
-	unsigned int noio;
+	unsigned int nr = 0, i, noreclaim;
 	size_t boff = 0;
-	int ret;
+	int ret = 0;
 
-	down_read(&layout->io_lock);	/* pairs with p2pmap_layout_revoke() */
-	/*
-	 * No reclaim into file systems or I/O in here (fs_reclaim ranks
-	 * above the mmu notifiers, which take the I/O lock); what reclaim is
-	 * left may unmap pages of the file: the self mark covers that.
-	 */
-	noio = memalloc_noio_save();
-	/*
-	 * Reclaim from the bio allocation may unmap a page of the file that
-	 * another process maps, through every mapping of it, ours included:
-	 * that frees no block, and must not wait for this very I/O.
-	 */
-	p2pmap_layout_self_begin(&self, file_inode(layout->file));
-	ret = p2pmap_layout_usable(layout);
-	while (!ret && boff < len) {
+	while (boff < len) {
 		struct p2pmap_layout_kext *k = p2pmap_layout_ext_at(layout, pos + boff);
 		u64 in_ext, n;
 
-		if (!k) {
+		if (!k || nr == P2PMAP_LAYOUT_CHUNK_PAGES) {
 			ret = -ERANGE;
-			break;
+			goto out_put;
 		}
 		in_ext = pos + boff - k->ue.offset;
 		n = min_t(u64, len - boff, k->ue.length - in_ext);
-		if (write) {
-			ret = k->ue.state == P2PMAP_EXTENT_HOLE ? -EINVAL :
-				p2pmap_layout_bio(k->bdev, k->ue.sector +
-						  (in_ext >> SECTOR_SHIFT), pages,
-						  boff, n, REQ_OP_WRITE);
-			if (!ret)
-				bitmap_set(layout->written,
-					   (pos + boff - layout->start) >> layout->blkbits,
-					   n >> layout->blkbits);
-		} else if (k->ue.state == P2PMAP_EXTENT_WRITTEN) {
-			ret = p2pmap_layout_bio(k->bdev, k->ue.sector +
-						(in_ext >> SECTOR_SHIFT), pages,
-						boff, n, REQ_OP_READ);
+		if (write && k->ue.state == P2PMAP_EXTENT_HOLE) {
+			ret = -EINVAL;
+			goto out_put;
+		}
+		if (write || k->ue.state == P2PMAP_EXTENT_WRITTEN) {
+			bios[nr] = p2pmap_layout_bio(k->bdev, k->ue.sector +
+						     (in_ext >> SECTOR_SHIFT),
+						     pages, boff, n,
+						     write ? REQ_OP_WRITE : REQ_OP_READ);
+			if (!bios[nr]) {
+				ret = -EIO;
+				goto out_put;
+			}
+			nr++;
 		} else {
 			/*
 			 * Holes and unwritten blocks read as zeros: an
@@ -1078,9 +1068,25 @@ static int p2pmap_layout_chunk_io(struct p2pmap_layout *layout, u64 pos,
 		}
 		boff += n;
 	}
-	p2pmap_layout_self_end(&self);
-	memalloc_noio_restore(noio);
+
+	down_read(&layout->io_lock);	/* pairs with p2pmap_layout_revoke() */
+	noreclaim = memalloc_noreclaim_save();
+	ret = p2pmap_layout_usable(layout);
+	for (i = 0; i < nr && !ret; i++)
+		ret = submit_bio_wait(bios[i]);
+	memalloc_noreclaim_restore(noreclaim);
 	up_read(&layout->io_lock);
+
+	if (!ret && write) {
+		unsigned long b = (pos - layout->start) >> layout->blkbits;
+		unsigned long e = b + (len >> layout->blkbits);
+
+		for (; b < e; b++)
+			set_bit(b, layout->written);
+	}
+out_put:
+	for (i = 0; i < nr; i++)
+		bio_put(bios[i]);
 	return ret;
 }
 
@@ -1163,6 +1169,7 @@ static long p2pmap_layout_do_io(struct p2pmap_layout *layout,
 	u64 last = round_up(io->offset + io->length, blk);
 	u8 __user *ubuf = u64_to_user_ptr(io->buf);
 	struct page **pages;
+	struct bio **bios;
 	unsigned int i, nr = P2PMAP_LAYOUT_CHUNK_PAGES;
 	u64 pos;
 	long ret;
@@ -1180,9 +1187,11 @@ static long p2pmap_layout_do_io(struct p2pmap_layout *layout,
 	if (ret)
 		return ret;
 
-	pages = kcalloc(nr, sizeof(*pages), GFP_KERNEL);
+	/* the bounce pages, and room for a bio per extent of a chunk */
+	pages = kcalloc(nr, sizeof(*pages) + sizeof(*bios), GFP_KERNEL);
 	if (!pages)
 		return -ENOMEM;
+	bios = (struct bio **)(pages + nr);
 	for (i = 0; i < nr; i++) {
 		pages[i] = alloc_page(GFP_KERNEL);
 		if (!pages[i]) {
@@ -1205,9 +1214,11 @@ static long p2pmap_layout_do_io(struct p2pmap_layout *layout,
 			ret = p2pmap_layout_copy(pages, 0, ubuf + (pos - io->offset),
 						 n, true);
 			if (!ret)
-				ret = p2pmap_layout_chunk_io(layout, pos, n, pages, true);
+				ret = p2pmap_layout_chunk_io(layout, pos, n, pages,
+							     bios, true);
 		} else {
-			ret = p2pmap_layout_chunk_io(layout, pos, n, pages, false);
+			ret = p2pmap_layout_chunk_io(layout, pos, n, pages,
+						     bios, false);
 			if (!ret)
 				ret = p2pmap_layout_copy(pages, ustart - pos,
 							 ubuf + (ustart - io->offset),

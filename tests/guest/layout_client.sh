@@ -38,6 +38,16 @@ json() {
 	sed -n "s/^  \"$1\": \"*\([^\",]*\)\"*,*\$/\1/p" $out
 }
 
+# wait_layout PID FILE: until PID holds a layout of FILE (its PROT_NONE
+# mapping of the file appears in its maps), at most 30 s
+wait_layout() {
+	i=0
+	while [ $i -lt 300 ] && ! grep -q " $(pwd)/$2\$" /proc/$1/maps 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 dd if=/dev/urandom of=in.bin bs=1024 count=3075 2>/dev/null	# 3 MiB + 3 KiB
 
 # ---- a new file -------------------------------------------------------------
@@ -83,7 +93,7 @@ dd if=/dev/urandom of=big.bin bs=1M count=8 2>/dev/null
 sync
 p2pmap -o json layout write big.bin --input big.in --pace 0.4 >big.out 2>big.err &
 client=$!
-sleep 1
+wait_layout $client big.bin
 # the conflicting layout is refused (EAGAIN) while the holder is recalled
 p2pmap layout show big.bin 0 4096 >/dev/null 2>show.err
 show_rc=$?
@@ -108,7 +118,7 @@ dd if=/dev/urandom of=big.bin bs=1M count=8 2>/dev/null
 sync
 p2pmap -o json layout write big.bin --input big.in --pace 0.4 >big.out 2>big.err &
 client=$!
-sleep 1
+wait_layout $client big.bin
 t0=$(cut -d' ' -f1 /proc/uptime)
 truncate -s 1M big.bin
 trc=$?
