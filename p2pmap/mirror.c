@@ -1468,6 +1468,12 @@ static bool p2pmap_fault_revoked_locked(struct p2pmap_fault *f)
  * invalidation has raced with the resolution. Retries for up to
  * HMM_RANGE_DEFAULT_TIMEOUT milliseconds, and at least eight times.
  *
+ * With P2PMAP_FAULT_WRITE, pages of a MAP_SHARED writable file mapping get
+ * the file's blocks for writing (a write layout: a layout lease taken with
+ * the mirror creator's credentials, then map_blocks); what the device
+ * writes is written back when the pages are taken back or the mirror is
+ * destroyed (docs/semantics.md).
+ *
  * Context: process context; sleeps. Must not hold the mirrored mm's
  * mmap_lock or any file-system lock.
  * Return: 0; -EINVAL for a range outside the mirror; -EFAULT when part of
