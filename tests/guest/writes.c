@@ -757,6 +757,50 @@ TEST_F_TIMEOUT(writes, truncate_and_punch_race_device_writes_20, 600)
 	}
 }
 
+/*
+ * A controller reset under a live device write mapping (the compat
+ * backend loses the CMB): the device's data cannot be written back; it is
+ * counted in "lost" and the file keeps what it had. With upstream P2PDMA
+ * (the debug kernel) the CMB survives a reset and the data is written back.
+ */
+TEST_F(writes, reset_loses_and_counts)
+{
+	struct drm_p2pmap_dgpu_result res;
+	struct p2pmap_dgpu_file_map fm;
+	struct p2pmap_stats before, after;
+	int fd = make_file("n", 8, 38), sysfd, i, p2pdma;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 8 * PAGE, 1, &fm));
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 8 * PAGE, 39, &res));
+	EXPECT_EQ(0U, res.error);
+	EXPECT_P2P(res, 8);
+	ASSERT_EQ(0, stats(&before));
+	sysfd = open("/sys/class/nvme/nvme0/reset_controller", O_WRONLY);
+	ASSERT_LE(0, sysfd);
+	ASSERT_EQ(1, write(sysfd, "1", 1));
+	close(sysfd);
+	p2pdma = access("/sys/bus/pci/devices/0000:03:00.0/p2pmem", F_OK) == 0;
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(0, stats(&after));
+		if (after.lost > before.lost || !self->p2p || p2pdma)
+			break;
+		usleep(100000);
+	}
+	if (p2pdma)
+		sleep(1);
+	p2pmap_dgpu_release_file(self->dev, &fm);
+	ASSERT_EQ(0, stats(&after));
+	if (self->p2p && !p2pdma) {
+		EXPECT_EQ(before.lost + 8 * PAGE, after.lost);
+		EXPECT_EQ(0, holds_pattern(fd, 0, 8 * PAGE, 38));
+	} else {
+		EXPECT_EQ(before.lost, after.lost);
+		EXPECT_EQ(0, holds_pattern(fd, 0, 8 * PAGE, 39));
+	}
+	close(fd);
+}
+
 /* Capabilities of this process: only CAP_LEASE (or nothing) kept. */
 static int keep_only_cap_lease(int keep)
 {
