@@ -30,7 +30,8 @@ static inline void p2pmap_vm_flags_set(struct vm_area_struct *vma,
 #if P2PMAP_HAVE_VM_FLAGS_SET()
 	vm_flags_set(vma, flags);
 #else
-	mmap_assert_write_locked(vma->vm_mm);
+	/* not mmap_assert_write_locked(): its dump_mm() is not exported */
+	lockdep_assert_held_write(&vma->vm_mm->mmap_lock);
 	vma->vm_flags |= flags;
 #endif
 }
