@@ -53,6 +53,8 @@
  *	is written back).
  * @wl: the write layout the blocks came from, for a write chunk; else NULL.
  * @cause: why the pages went, for the write-back accounting.
+ * @on_release: on p2pmap_mirror.release, not yet taken by the release
+ *	work (p2pmap_mirror.release_lock).
  */
 struct p2pmap_held {
 	struct list_head node;
@@ -71,6 +73,7 @@ struct p2pmap_held {
 	bool stale;
 	struct p2pmap_wlayout *wl;
 	enum p2pmap_revoke_cause cause;
+	bool on_release;
 };
 
 /*
@@ -270,6 +273,8 @@ static void p2pmap_mirror_release_work(struct work_struct *work)
 	LIST_HEAD(list);
 
 	spin_lock(&mirror->release_lock);
+	list_for_each_entry(held, &mirror->release, node)
+		held->on_release = false;
 	list_splice_init(&mirror->release, &list);
 	spin_unlock(&mirror->release_lock);
 
@@ -317,6 +322,7 @@ static void p2pmap_mirror_release_locked(struct p2pmap_mirror *mirror,
 			} else {
 				spin_lock(&mirror->release_lock);
 				list_move_tail(&held->node, &mirror->release);
+				held->on_release = true;
 				spin_unlock(&mirror->release_lock);
 				queue = true;
 			}
@@ -540,6 +546,7 @@ static void p2pmap_mirror_chunk_revoke(struct p2pmap_chunk *chunk, void *priv,
 {
 	struct p2pmap_held *held = priv;
 	struct p2pmap_mirror *mirror = held->mirror;
+	struct p2pmap_held *mine = NULL;
 	struct p2pmap_chunk *put = NULL;
 	LIST_HEAD(wb);
 
@@ -550,6 +557,19 @@ static void p2pmap_mirror_chunk_revoke(struct p2pmap_chunk *chunk, void *priv,
 			p2pmap_mirror_revoke_locked(mirror, held->first,
 						    held->npages, cause, false,
 						    false, &wb);
+		/*
+		 * A read chunk the release work has not taken yet is put here,
+		 * now: the provider is waiting for the space (a stager
+		 * evicting), and a workqueue hop would make it wait longer.
+		 * A stale one goes through the work (forget revokes others).
+		 */
+		spin_lock(&mirror->release_lock);
+		if (held->on_release && !held->wl && !held->stale) {
+			held->on_release = false;
+			list_del(&held->node);
+			mine = held;
+		}
+		spin_unlock(&mirror->release_lock);
 	} else {
 		/* still being staged or published: the fault starts again */
 		held->revoked = true;
@@ -559,6 +579,8 @@ static void p2pmap_mirror_chunk_revoke(struct p2pmap_chunk *chunk, void *priv,
 	mutex_unlock(&mirror->lock);
 	if (put)
 		p2pmap_chunk_put(put);
+	if (mine)
+		p2pmap_held_put_chunk(mine);	/* the revoker's own put: no wait */
 	/*
 	 * The provider is taking the memory back: it writes the dirty range
 	 * back itself before reusing it (eviction, unload), or it cannot
@@ -872,46 +894,76 @@ static void p2pmap_fault_fallback(struct p2pmap_fault *f, unsigned long first,
 }
 
 /*
- * Stage the blocks of @ext (pages [@first, @first + @n) of the mirror) in a
- * provider that the importer reaches, and fill in the pages; otherwise fall
- * back with the reason. With @wl the device writes: the chunk is staged
- * for writing and belongs to the write layout. Return 0, -EAGAIN when the
- * attempt must start again, or a hard error.
+ * A P2P extent is staged in requests of at most this many pages (a CMB's
+ * eviction unit), and a fault keeps up to P2PMAP_STAGE_WINDOW requests in
+ * flight together (one stage_batch()).
  */
-static int p2pmap_fault_stage(struct p2pmap_fault *f, struct p2pmap_segment *seg,
-			      const struct p2pmap_vm_ops *ops, unsigned long first,
-			      unsigned long n, const struct p2pmap_extent *ext,
-			      u64 iversion, struct p2pmap_wlayout *wl)
+#define P2PMAP_STAGE_MAX_PAGES	256
+#define P2PMAP_STAGE_WINDOW	32
+
+/*
+ * struct p2pmap_stage_window - staging requests of one fault, submitted
+ *	together
+ * @provider: the provider of every request (referenced), or NULL.
+ * @nr: requests queued.
+ * @held: the chunk owner of each request (on p2pmap_fault.held).
+ * @owners: each request's owner (its revoke cookie is its @held).
+ * @reqs: the requests.
+ */
+struct p2pmap_stage_window {
+	struct p2pmap_provider *provider;
+	unsigned int nr;
+	struct p2pmap_held *held[P2PMAP_STAGE_WINDOW];
+	struct p2pmap_owner owners[P2PMAP_STAGE_WINDOW];
+	struct p2pmap_stage_req reqs[P2PMAP_STAGE_WINDOW];
+};
+
+/*
+ * The provider of @ext, referenced, when the importer reaches it; NULL
+ * after falling pages [@first, @first + @n) back with the reason.
+ */
+static struct p2pmap_provider *p2pmap_fault_provider(struct p2pmap_fault *f,
+						     unsigned long first,
+						     unsigned long n,
+						     const struct p2pmap_extent *ext)
 {
 	struct p2pmap_mirror *mirror = f->mirror;
 	struct device *dev = p2pmap_importer_device(mirror->importer);
 	struct p2pmap_provider *provider;
-	struct p2pmap_held *held;
-	struct p2pmap_chunk *chunk;
-	struct p2pmap_owner owner;
-	unsigned long i;
-	bool revoked;
 	char why[96];
-	int ret;
 
 	provider = p2pmap_provider_find(ext->bdev);
 	if (!provider) {
 		p2pmap_fault_fallback(f, first, n, P2PMAP_REASON_NO_CMB);
-		return 0;
+		return NULL;
 	}
 	if (provider->ops->reach(provider, dev, why, sizeof(why))) {
 		p2pmap_stats_no_route(mirror->importer, provider, why);
 		p2pmap_provider_put(provider);
 		p2pmap_fault_fallback(f, first, n, P2PMAP_REASON_NO_ROUTE);
-		return 0;
+		return NULL;
 	}
+	return provider;
+}
+
+/*
+ * The owner of the chunk that will hold pages [@first, @first + @n) of the
+ * mirror (the blocks of @ext), on the attempt's list; NULL without memory.
+ */
+static struct p2pmap_held *p2pmap_fault_held(struct p2pmap_fault *f,
+					     struct p2pmap_segment *seg,
+					     unsigned long first,
+					     unsigned long n,
+					     const struct p2pmap_extent *ext,
+					     u64 iversion,
+					     struct p2pmap_wlayout *wl)
+{
+	struct p2pmap_held *held;
 
 	held = kzalloc(sizeof(*held), GFP_KERNEL);
-	if (!held) {
-		p2pmap_provider_put(provider);
-		return -ENOMEM;
-	}
-	held->mirror = mirror;
+	if (!held)
+		return NULL;
+	held->mirror = f->mirror;
 	held->first = first;
 	held->npages = n;
 	held->file = get_file(seg->file);	/* pairs with fput() when the chunk goes */
@@ -924,18 +976,32 @@ static int p2pmap_fault_stage(struct p2pmap_fault *f, struct p2pmap_segment *seg
 		held->wl = wl;
 		atomic_inc(&wl->nr_held);	/* pairs with atomic_dec() at the put */
 	}
-	owner.revoke = p2pmap_mirror_chunk_revoke;
-	owner.priv = held;
 	list_add_tail(&held->node, &f->held);
+	return held;
+}
 
-	chunk = provider->ops->stage(provider, ext->bdev, ext->sector, n,
-				     wl ? P2PMAP_STAGE_WRITE : 0, &owner);
-	p2pmap_provider_put(provider);
-	if (IS_ERR(chunk)) {
+/*
+ * The provider answered @held's request with @chunk (or an ERR_PTR): fill
+ * in the pages, or fall them back with the reason. Return 0, -EAGAIN when
+ * the attempt must start again, or a hard error.
+ */
+static int p2pmap_fault_staged(struct p2pmap_fault *f, struct p2pmap_segment *seg,
+			       const struct p2pmap_vm_ops *ops,
+			       struct p2pmap_held *held, struct p2pmap_chunk *chunk)
+{
+	struct p2pmap_mirror *mirror = f->mirror;
+	unsigned long first = held->first, n = held->npages, i;
+	bool write = held->wl;
+	bool revoked;
+	int ret;
+
+	if (IS_ERR_OR_NULL(chunk)) {
+		int err = chunk ? PTR_ERR(chunk) : -EIO;
+
 		list_del(&held->node);
 		p2pmap_held_put_chunk(held);
 		p2pmap_fault_fallback(f, first, n,
-				      PTR_ERR(chunk) == -ENOSPC ?
+				      err == -ENOSPC ?
 				      P2PMAP_REASON_CMB_EXHAUSTED :
 				      P2PMAP_REASON_ERROR);
 		return 0;
@@ -957,7 +1023,7 @@ static int p2pmap_fault_stage(struct p2pmap_fault *f, struct p2pmap_segment *seg
 	 * check: the file system recalls it before it moves the blocks (and
 	 * our own commits move the change cookie).
 	 */
-	if (!wl && ops->device_revalidate) {
+	if (!write && ops->device_revalidate) {
 		ret = ops->device_revalidate(seg->file, &held->ext);
 		if (ret) {
 			held->stale = true;	/* unwind forgets the chunk */
@@ -972,7 +1038,170 @@ static int p2pmap_fault_stage(struct p2pmap_fault *f, struct p2pmap_segment *seg
 		p->page = chunk->pages[i];
 		p->path = P2PMAP_PATH_P2P;
 		p->reason = P2PMAP_REASON_NONE;
-		p->writable = !!wl;
+		p->writable = write;
+	}
+	return 0;
+}
+
+/*
+ * Stage the blocks of @ext (pages [@first, @first + @n) of the mirror) in a
+ * provider that the importer reaches, and fill in the pages; otherwise fall
+ * back with the reason. With @wl the device writes: the chunk is staged
+ * for writing and belongs to the write layout. One request, waited for.
+ * Return 0, -EAGAIN when the attempt must start again, or a hard error.
+ */
+static int p2pmap_fault_stage(struct p2pmap_fault *f, struct p2pmap_segment *seg,
+			      const struct p2pmap_vm_ops *ops, unsigned long first,
+			      unsigned long n, const struct p2pmap_extent *ext,
+			      u64 iversion, struct p2pmap_wlayout *wl)
+{
+	struct p2pmap_provider *provider;
+	struct p2pmap_held *held;
+	struct p2pmap_chunk *chunk;
+	struct p2pmap_owner owner;
+
+	provider = p2pmap_fault_provider(f, first, n, ext);
+	if (!provider)
+		return 0;
+	held = p2pmap_fault_held(f, seg, first, n, ext, iversion, wl);
+	if (!held) {
+		p2pmap_provider_put(provider);
+		return -ENOMEM;
+	}
+	owner.revoke = p2pmap_mirror_chunk_revoke;
+	owner.priv = held;
+	chunk = provider->ops->stage(provider, ext->bdev, ext->sector, n,
+				     wl ? P2PMAP_STAGE_WRITE : 0, &owner);
+	p2pmap_provider_put(provider);
+	return p2pmap_fault_staged(f, seg, ops, held, chunk);
+}
+
+static void p2pmap_stage_window_done(struct p2pmap_stage_batch *batch)
+{
+	complete(batch->priv);
+}
+
+/*
+ * Stage the requests of @w with their reads in flight together (the
+ * provider's stage_batch(), or stage() one by one without it), wait for
+ * them all, and fill in the pages. Every request is finished, whatever
+ * the result. Return 0, -EAGAIN when the attempt must start again, or a
+ * hard error.
+ */
+static int p2pmap_stage_window_flush(struct p2pmap_fault *f,
+				     struct p2pmap_segment *seg,
+				     const struct p2pmap_vm_ops *ops,
+				     struct p2pmap_stage_window *w)
+{
+	struct p2pmap_provider *provider = w->provider;
+	struct p2pmap_chunk *chunk;
+	unsigned int i;
+	int ret = 0, err;
+
+	if (!w->nr)
+		return 0;
+	if (provider->ops->stage_batch) {
+		DECLARE_COMPLETION_ONSTACK(done);
+		struct p2pmap_stage_batch batch = {
+			.reqs = w->reqs,
+			.nr_reqs = w->nr,
+			.done = p2pmap_stage_window_done,
+			.priv = &done,
+		};
+
+		err = provider->ops->stage_batch(provider, &batch);
+		if (err) {
+			/* refused as a whole: every request fails with it */
+			for (i = 0; i < w->nr; i++) {
+				w->reqs[i].chunk = NULL;
+				w->reqs[i].error = err;
+			}
+		} else {
+			wait_for_completion(&done);
+		}
+	} else {
+		for (i = 0; i < w->nr; i++) {
+			struct p2pmap_stage_req *req = &w->reqs[i];
+
+			chunk = provider->ops->stage(provider, req->bdev,
+						     req->sector, req->nr_pages,
+						     0, req->owner);
+			req->chunk = IS_ERR(chunk) ? NULL : chunk;
+			req->error = IS_ERR(chunk) ? PTR_ERR(chunk) : 0;
+		}
+	}
+	for (i = 0; i < w->nr; i++) {
+		struct p2pmap_stage_req *req = &w->reqs[i];
+
+		chunk = req->error ? ERR_PTR(req->error) : req->chunk;
+		err = p2pmap_fault_staged(f, seg, ops, w->held[i], chunk);
+		if (err && !ret)
+			ret = err;
+	}
+	w->nr = 0;
+	return ret;
+}
+
+/*
+ * Queue the blocks of @ext (pages [@first, @first + @n) of the mirror) for
+ * staging in @w, in requests of at most P2PMAP_STAGE_MAX_PAGES pages,
+ * flushing @w when it is full or the provider changes; pages no reachable
+ * provider serves fall back with the reason. Return 0, -EAGAIN when the
+ * attempt must start again, or a hard error.
+ */
+static int p2pmap_stage_window_add(struct p2pmap_fault *f,
+				   struct p2pmap_segment *seg,
+				   const struct p2pmap_vm_ops *ops,
+				   struct p2pmap_stage_window *w,
+				   unsigned long first, unsigned long n,
+				   const struct p2pmap_extent *ext, u64 iversion)
+{
+	struct p2pmap_provider *provider;
+	unsigned long off, piece;
+	int ret;
+
+	provider = p2pmap_fault_provider(f, first, n, ext);
+	if (!provider)
+		return 0;
+	if (w->provider != provider) {
+		ret = p2pmap_stage_window_flush(f, seg, ops, w);
+		if (w->provider)
+			p2pmap_provider_put(w->provider);
+		w->provider = provider;	/* put by the window's last user */
+		if (ret)
+			return ret;
+	} else {
+		p2pmap_provider_put(provider);	/* the window holds one */
+	}
+
+	for (off = 0; off < n; off += piece) {
+		struct p2pmap_extent sub = *ext;
+		struct p2pmap_stage_req *req;
+		struct p2pmap_held *held;
+
+		piece = min_t(unsigned long, n - off, P2PMAP_STAGE_MAX_PAGES);
+		if (w->nr == P2PMAP_STAGE_WINDOW) {
+			ret = p2pmap_stage_window_flush(f, seg, ops, w);
+			if (ret)
+				return ret;
+		}
+		sub.pgoff = ext->pgoff + off;
+		sub.sector = ext->sector +
+			     ((sector_t)off << (PAGE_SHIFT - SECTOR_SHIFT));
+		held = p2pmap_fault_held(f, seg, first + off, piece, &sub,
+					 iversion, NULL);
+		if (!held)
+			return -ENOMEM;
+		w->held[w->nr] = held;
+		w->owners[w->nr].revoke = p2pmap_mirror_chunk_revoke;
+		w->owners[w->nr].priv = held;
+		req = &w->reqs[w->nr];
+		memset(req, 0, sizeof(*req));
+		req->bdev = sub.bdev;
+		req->sector = sub.sector;
+		req->nr_pages = piece;
+		req->owner = &w->owners[w->nr];
+		w->nr++;
 	}
 	return 0;
 }
@@ -1126,6 +1355,10 @@ static int p2pmap_wlayout_cover(struct p2pmap_wlayout *wl,
 			if (map.reason == P2PMAP_REASON_NONE)
 				map.reason = P2PMAP_REASON_WRITE;
 			ret = 0;
+		} else if (ret == -EINVAL &&
+			   pos >= i_size_read(file_inode(wl->file))) {
+			/* truncated meanwhile (ext4): the next attempt says EFAULT */
+			ret = -EAGAIN;
 		} else if (!ret && (map.offset != pos || !map.length)) {
 			ret = -EIO;
 		}
@@ -1251,9 +1484,10 @@ static int p2pmap_fault_p2p(struct p2pmap_fault *f, struct p2pmap_segment *seg)
 {
 	struct inode *inode = file_inode(seg->file);
 	const struct p2pmap_vm_ops *ops;
+	struct p2pmap_stage_window *w;
 	unsigned long done = 0;
 	u64 iversion;
-	int ret = 0;
+	int ret = 0, err;
 
 	ops = p2pmap_vm_ops_get(inode->i_sb->s_type);
 	if (!ops) {
@@ -1267,6 +1501,11 @@ static int p2pmap_fault_p2p(struct p2pmap_fault *f, struct p2pmap_segment *seg)
 		return ret;
 	}
 
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w) {
+		p2pmap_vm_ops_put(ops);
+		return -ENOMEM;
+	}
 	/*
 	 * Any change to the file's data after this point moves i_version:
 	 * the coherency point (p2pmap_mirror_begin_access()) compares it.
@@ -1291,11 +1530,18 @@ static int p2pmap_fault_p2p(struct p2pmap_fault *f, struct p2pmap_segment *seg)
 			p2pmap_fault_fallback(f, first, n, ext.reason);
 			continue;
 		}
-		ret = p2pmap_fault_stage(f, seg, ops, first, n, &ext, iversion,
-					 NULL);
+		ret = p2pmap_stage_window_add(f, seg, ops, w, first, n, &ext,
+					      iversion);
 		if (ret)
 			break;
 	}
+	/* what was queued is staged (and owned by the attempt) whatever ret */
+	err = p2pmap_stage_window_flush(f, seg, ops, w);
+	if (!ret)
+		ret = err;
+	if (w->provider)
+		p2pmap_provider_put(w->provider);
+	kfree(w);
 	p2pmap_vm_ops_put(ops);
 	return ret;
 }
