@@ -33,7 +33,8 @@
 #define NVME_CMB_UEVENT_BUF	4096
 
 static struct socket *nvme_cmb_uevent_sock;
-static void (*nvme_cmb_uevent_saved_ready)(struct sock *sk);
+/* Set at exit: the work item no longer touches the socket. */
+static bool nvme_cmb_uevent_dying;
 
 static void nvme_cmb_uevent_fn(struct work_struct *work);
 static DECLARE_WORK(nvme_cmb_uevent_work, nvme_cmb_uevent_fn);
@@ -65,6 +66,8 @@ static void nvme_cmb_uevent_fn(struct work_struct *work)
 	char *buf;
 	int n;
 
+	if (READ_ONCE(nvme_cmb_uevent_dying))
+		return;
 	buf = kmalloc(NVME_CMB_UEVENT_BUF, GFP_KERNEL);
 	if (!buf) {
 		/* the poll still sees the reset */
@@ -111,8 +114,8 @@ int nvme_cmb_uevent_init(void)
 		return ret;
 	}
 	nvme_cmb_uevent_sock = sock;
+	WRITE_ONCE(nvme_cmb_uevent_dying, false);
 	write_lock_bh(&sock->sk->sk_callback_lock);
-	nvme_cmb_uevent_saved_ready = sock->sk->sk_data_ready;
 	sock->sk->sk_data_ready = nvme_cmb_uevent_ready;
 	write_unlock_bh(&sock->sk->sk_callback_lock);
 	return 0;
@@ -125,12 +128,16 @@ int nvme_cmb_uevent_init(void)
  */
 void nvme_cmb_uevent_exit(void)
 {
-	struct socket *sock = nvme_cmb_uevent_sock;
-
-	write_lock_bh(&sock->sk->sk_callback_lock);
-	sock->sk->sk_data_ready = nvme_cmb_uevent_saved_ready;
-	write_unlock_bh(&sock->sk->sk_callback_lock);
+	WRITE_ONCE(nvme_cmb_uevent_dying, true);
+	/* a work item reading the socket finishes; later ones return at once */
 	cancel_work_sync(&nvme_cmb_uevent_work);
-	sock_release(sock);
+	/*
+	 * netlink_release() waits for broadcasts in progress (the netlink
+	 * table grab) before unbinding the socket: after it, nothing calls
+	 * nvme_cmb_uevent_ready() any more.
+	 */
+	sock_release(nvme_cmb_uevent_sock);
 	nvme_cmb_uevent_sock = NULL;
+	/* one queued by a broadcast that raced with the release */
+	cancel_work_sync(&nvme_cmb_uevent_work);
 }
