@@ -36,8 +36,11 @@
 
 #include "dgpu.h"
 
-/* pages one p2pmap_mirror_fault() may ask for */
-#define DGPU_FAULT_BATCH	256
+/*
+ * pages one p2pmap_mirror_fault() may ask for: 4 MiB, so that the mirror
+ * stages a whole job-sized piece of a file with its reads in flight together
+ */
+#define DGPU_FAULT_BATCH	1024
 /* the largest userptr object */
 #define DGPU_MAX_USERPTR_BYTES	BIT_ULL(36)
 

@@ -883,6 +883,10 @@ static void nvme_cmb_stage_one(struct nvme_cmb *cmb,
 	ret = nvme_cmb_check_req(cmb, req);
 	if (ret)
 		goto out_error;
+	if (req->owner ? !req->owner->revoke : !batch->owner) {
+		ret = -EINVAL;
+		goto out_error;
+	}
 
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h) {
@@ -891,7 +895,7 @@ static void nvme_cmb_stage_one(struct nvme_cmb *cmb,
 	}
 	kref_init(&h->ref);	/* the owner's; pairs with put() */
 	INIT_LIST_HEAD(&h->node);
-	h->owner = *batch->owner;
+	h->owner = req->owner ? *req->owner : *batch->owner;
 	h->writable = writable;
 	h->batch = batch;
 	h->req = req;
@@ -1093,7 +1097,7 @@ int nvme_cmb_stage_batch(struct p2pmap_provider *provider,
 
 	might_sleep();
 	if (!batch || !batch->reqs || !batch->nr_reqs || !batch->done ||
-	    !batch->owner || !batch->owner->revoke ||
+	    (batch->owner && !batch->owner->revoke) ||
 	    (batch->flags & ~(P2PMAP_STAGE_WRITE | P2PMAP_STAGE_NOWAIT)))
 		return -EINVAL;
 

@@ -367,6 +367,9 @@ struct p2pmap_owner {
  * @sector: (in) first 512-byte sector, relative to @bdev and aligned to
  *	its logical block size.
  * @nr_pages: (in) number of pages to stage.
+ * @owner: (in) the owner of this range's chunk (copied, need not outlive
+ *	the call), or NULL: the batch's @owner. Lets one batch stage chunks
+ *	that are revoked one by one (one cookie per range).
  * @chunk: (out) the chunk, with a reference for the batch's owner; NULL
  *	when @error is set.
  * @error: (out) 0, or a negative errno: -EINVAL (range outside @bdev or
@@ -380,6 +383,7 @@ struct p2pmap_stage_req {
 	struct block_device *bdev;
 	sector_t sector;
 	unsigned int nr_pages;
+	const struct p2pmap_owner *owner;
 	struct p2pmap_chunk *chunk;
 	int error;
 };
@@ -390,8 +394,9 @@ struct p2pmap_stage_req {
  * @reqs: the ranges; each one succeeds or fails on its own.
  * @nr_reqs: number of @reqs.
  * @flags: P2PMAP_STAGE_* for every range.
- * @owner: the owner of every chunk returned; copied, need not outlive the
- *	call.
+ * @owner: the owner of every chunk returned whose range names none;
+ *	copied, need not outlive the call. May be NULL when every range
+ *	names its own.
  * @done: called exactly once, in process context (a workqueue or the
  *	caller's own context), when every range has finished; the batch and
  *	@reqs must stay valid until then. A chunk may be revoked before
