@@ -376,16 +376,73 @@ static int p2pmap_fs_hole_run(struct p2pmap_fs_walk *w, pgoff_t index,
 	return 0;
 }
 
+/*
+ * Whether pages [@index, @index + @n) are written blocks of one extent
+ * that goes on from @first (page @index, P2PMAP_REASON_NONE): the last page
+ * maps where that extent puts it, and FIEMAP counts one extent in the
+ * range -- an extent is physically contiguous and of one kind, so every
+ * page between maps in line. Three lookups instead of one bmap() per
+ * block; false (the caller looks page by page) when in doubt.
+ */
+static bool p2pmap_fs_one_extent(struct p2pmap_fs_walk *w, pgoff_t index,
+				 unsigned long n,
+				 const struct p2pmap_fs_page *first)
+{
+	struct p2pmap_fs_page last;
+	unsigned int count;
+	bool why = w->why;
+	int ret;
+
+	if (n < 2)
+		return true;
+	/* no reading in, no FIEMAP for an unmapped last page: just "no" */
+	w->why = false;
+	ret = p2pmap_fs_classify(w, index + n - 1, &last);
+	w->why = why;
+	if (ret || last.reason != P2PMAP_REASON_NONE ||
+	    last.sector != first->sector + (n - 1) * P2PMAP_FS_PAGE_SECTORS)
+		return false;
+	if (p2pmap_fs_count_extents(w, (loff_t)index << PAGE_SHIFT,
+				    (loff_t)n << PAGE_SHIFT, &count))
+		return false;
+	return count == 1;
+}
+
 /* The longest run from @index, at most @max pages, that is like @first. */
 static int p2pmap_fs_run(struct p2pmap_fs_walk *w, pgoff_t index,
 			 unsigned long max, const struct p2pmap_fs_page *first,
 			 unsigned long *run)
 {
 	struct p2pmap_fs_page next;
-	unsigned long n;
+	unsigned long n, lo, hi;
 
 	if (first->reason == P2PMAP_REASON_HOLE)
 		return p2pmap_fs_hole_run(w, index, max, run);
+
+	/*
+	 * Written blocks: the whole range in one extent (the common case), or
+	 * the part of it that is (a binary search, O(log @max) lookups).
+	 */
+	if (first->reason == P2PMAP_REASON_NONE && max > 1 &&
+	    p2pmap_fs_one_extent(w, index, 2, first)) {
+		lo = 2;
+		hi = max;
+		if (p2pmap_fs_one_extent(w, index, hi, first))
+			lo = hi;
+		while (lo < hi) {
+			unsigned long mid = lo + (hi - lo + 1) / 2;
+
+			cond_resched();
+			if (fatal_signal_pending(current))
+				break;
+			if (p2pmap_fs_one_extent(w, index, mid, first))
+				lo = mid;
+			else
+				hi = mid - 1;
+		}
+		*run = lo;
+		return 0;
+	}
 
 	for (n = 1; n < max; n++) {
 		cond_resched();
@@ -528,8 +585,9 @@ int p2pmap_fs_map(const struct p2pmap_fs *fs, struct file *file, pgoff_t pgoff,
  * has dirty pages, or when the range is no longer on the same blocks. On
  * XFS every block-map change bumps i_version, so an unchanged cookie and a
  * clean range suffice; ext4's EXT4_IOC_MOVE_EXT does not bump it, so the
- * range is looked up again (one bmap() per block), and while the file has
- * dirty pages anywhere that cannot be done without a whole-file writeback:
+ * range is looked up again (its first and last pages and one FIEMAP when
+ * it is still one extent in line, else one bmap() per block), and while
+ * the file has dirty pages anywhere that cannot be done without a whole-file writeback:
  * the answer is then -ESTALE.
  *
  * Context: process context, without mmap_lock; may sleep.
@@ -566,7 +624,15 @@ int p2pmap_fs_revalidate(const struct p2pmap_fs *fs, struct file *file,
 		return -ESTALE;
 
 	p2pmap_fs_walk_init(&w, fs, file, ext->pgoff + ext->npages - 1, false);
-	for (i = 0; i < ext->npages; i++) {
+	ret = p2pmap_fs_classify(&w, ext->pgoff, &pg);
+	if (ret)
+		return ret;
+	if (pg.reason != P2PMAP_REASON_NONE || pg.sector != ext->sector)
+		return -ESTALE;
+	/* still one extent in line with the first page: nothing moved */
+	if (p2pmap_fs_one_extent(&w, ext->pgoff, ext->npages, &pg))
+		return 0;
+	for (i = 1; i < ext->npages; i++) {
 		cond_resched();
 		ret = p2pmap_fs_classify(&w, ext->pgoff + i, &pg);
 		if (ret)

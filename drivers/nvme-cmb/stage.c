@@ -3,7 +3,8 @@
  * p2pmap nvme-cmb: bios between a namespace and CMB pages.
  *
  * An extent's pages are contiguous in the CMB and its sectors contiguous on
- * the disk: one bio per BIO_MAX_VECS pages, all submitted under one plug
+ * the disk: one bio per BIO_MAX_VECS pages (a multi-page bvec per run of
+ * contiguous pages), all submitted under one plug
  * and completed asynchronously. The last completion queues the extent's
  * done_work, which finishes it in process context. Many extents (of one
  * batch or of many callers) are in flight at once.
@@ -53,7 +54,7 @@ void nvme_cmb_submit(struct nvme_cmb_extent *ext, blk_opf_t opf,
 		     unsigned int lo, unsigned int hi)
 {
 	struct block_device *bdev = ext->disk->part0;
-	unsigned int i = lo, n, j;
+	unsigned int i = lo, n, j, run;
 	struct blk_plug plug;
 	struct bio *bio;
 
@@ -71,16 +72,21 @@ void nvme_cmb_submit(struct nvme_cmb_extent *ext, blk_opf_t opf,
 			((sector_t)i << (PAGE_SHIFT - SECTOR_SHIFT));
 		bio->bi_end_io = nvme_cmb_end_io;
 		bio->bi_private = ext;
-		for (j = 0; j < n; j++)
-			if (bio_add_page(bio, ext->pages[i + j], PAGE_SIZE, 0) !=
-			    PAGE_SIZE)
-				break;
-		if (!j) {
-			bio_put(bio);
-			atomic_cmpxchg(&ext->io_error, 0, -EIO);
-			break;
+		/*
+		 * The extent's pages are contiguous in the CMB: one multi-page
+		 * bvec per run of them (the block layer splits it as the queue
+		 * needs), not a bio_add_page() per page -- under emulation
+		 * that per-page work costs as much as the read.
+		 */
+		for (j = 0; j < n; j += run) {
+			for (run = 1; j + run < n &&
+			     ext->pages[i + j + run] ==
+			     nth_page(ext->pages[i + j], run); run++)
+				;
+			__bio_add_page(bio, ext->pages[i + j], run << PAGE_SHIFT,
+				       0);
 		}
-		i += j;
+		i += n;
 		atomic_inc(&ext->io_pending);
 		submit_bio(bio);
 	}
