@@ -41,6 +41,8 @@
  * stages a whole job-sized piece of a file with its reads in flight together
  */
 #define DGPU_FAULT_BATCH	1024
+/* page-table entries looked at per round of pt_lock */
+#define DGPU_SCAN_BATCH		4096
 /* the largest userptr object */
 #define DGPU_MAX_USERPTR_BYTES	BIT_ULL(36)
 
@@ -531,14 +533,20 @@ static int dgpu_userptr_fault_range(struct dgpu_userptr *up,
 	ret = 0;
 
 	while (idx <= last) {
-		bool usable;
+		unsigned long from = idx;
 
+		/* skip what is mapped already, a lock round per scan batch */
 		spin_lock(&up->pt_lock);
-		usable = dgpu_pte_usable(&up->ptes[idx], write);
-		spin_unlock(&up->pt_lock);
-		if (usable) {
+		while (idx <= last && idx - from < DGPU_SCAN_BATCH &&
+		       dgpu_pte_usable(&up->ptes[idx], write))
 			idx++;
+		spin_unlock(&up->pt_lock);
+		if (idx > last)
+			break;
+		if (idx != from)
 			tries = 0;
+		if (idx - from == DGPU_SCAN_BATCH) {
+			cond_resched();
 			continue;
 		}
 		if (++tries > DGPU_FAULT_TRIES) {
