@@ -130,6 +130,7 @@ static const struct p2pmap_vm_ops p2pmap_ext4_vm_ops = {
 	.device_revalidate	= p2pmap_ext4_device_revalidate,
 	.map_blocks		= p2pmap_ext4_map_blocks,
 	.commit_blocks		= p2pmap_ext4_commit_blocks,
+	.no_layout_recall	= true,	/* ext4 breaks no layouts */
 };
 
 struct p2pmap_fs p2pmap_fs_ext4 = {

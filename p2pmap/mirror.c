@@ -1996,6 +1996,120 @@ long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
 }
 EXPORT_SYMBOL_GPL(p2pmap_mirror_begin_access);
 
+/* Whether @file's file system never recalls write layouts (ext4). */
+static bool p2pmap_file_no_layout_recall(struct file *file)
+{
+	const struct p2pmap_vm_ops *ops =
+		p2pmap_vm_ops_get(file_inode(file)->i_sb->s_type);
+	bool ret = ops && ops->no_layout_recall;
+
+	p2pmap_vm_ops_put(ops);
+	return ret;
+}
+
+/**
+ * p2pmap_mirror_end_access() - a coherency point after a device access
+ * @mirror: a mirror.
+ * @start: first user address of the access, page-aligned.
+ * @npages: number of pages.
+ *
+ * On a file system that never recalls write layouts (ext4: the vm_ops'
+ * no_layout_recall), nothing tells p2pmap when a CPU write(2), O_SYNC or
+ * O_DIRECT write reaches blocks a device wrote into through the CMB; the
+ * provider would then drop the device's data as stale. Importers call this
+ * when an access that wrote ends, before they report it complete: every
+ * P2P write page of the range on such a file system is taken back (cause
+ * P2PMAP_REVOKE_COHERENCY), what the device wrote is written back to the
+ * blocks synchronously (counted written_back.coherency), and the page
+ * cache of the range is invalidated and the write committed, so that an
+ * acknowledged device write is on the blocks and a later CPU write lands
+ * on top of it. The chunks stay in the provider's cache, clean: the next
+ * access faults them in again without reading the blocks. Write mappings
+ * on file systems that recall layouts (XFS) are left alone: the recall
+ * writes them back before the file system touches the blocks.
+ *
+ * Context: process context; sleeps on I/O (takes the mirror and layout
+ * locks, and file-system locks to invalidate the page cache).
+ * Return: the number of pages taken back; -EINVAL for a range outside the
+ * mirror; -ENOMEM.
+ */
+long p2pmap_mirror_end_access(struct p2pmap_mirror *mirror,
+			      unsigned long start, unsigned long npages)
+{
+	struct p2pmap_recheck *rcs = NULL;
+	unsigned long first, last, n = 0, i;
+	struct p2pmap_held *held;
+	long revoked = 0;
+	LIST_HEAD(wb);
+
+	might_sleep();
+	if (!PAGE_ALIGNED(start) || start < mirror->start ||
+	    ((start - mirror->start) >> PAGE_SHIFT) + npages > mirror->npages)
+		return -EINVAL;
+	first = (start - mirror->start) >> PAGE_SHIFT;
+	last = first + npages;
+
+	/* count, allocate, copy out what fits (as p2pmap_mirror_begin_access()) */
+	mutex_lock(&mirror->lock);
+	list_for_each_entry(held, &mirror->held, node)
+		if (held->wl && held->first < last &&
+		    held->first + held->npages > first)
+			n++;
+	mutex_unlock(&mirror->lock);
+	if (!n)
+		return 0;
+	rcs = kvcalloc(n, sizeof(*rcs), GFP_KERNEL);
+	if (!rcs)
+		return -ENOMEM;
+
+	i = 0;
+	mutex_lock(&mirror->lock);
+	list_for_each_entry(held, &mirror->held, node) {
+		if (i == n)
+			break;
+		if (!held->wl || held->first >= last ||
+		    held->first + held->npages <= first)
+			continue;
+		rcs[i].id = held->id;
+		rcs[i].file = get_file(held->file);	/* pairs with fput() below */
+		i++;
+	}
+	mutex_unlock(&mirror->lock);
+	n = i;
+
+	/* the vm_ops registry may sleep: asked without the mirror lock */
+	for (i = 0; i < n; i++)
+		rcs[i].stale = p2pmap_file_no_layout_recall(rcs[i].file);
+
+	mutex_lock(&mirror->lock);
+	for (i = 0; i < n; i++) {
+		if (!rcs[i].stale)
+			continue;
+		list_for_each_entry(held, &mirror->held, node) {
+			if (held->id != rcs[i].id)
+				continue;
+			/* not stale: the provider keeps the chunk, clean */
+			revoked += p2pmap_mirror_revoke_locked(mirror, held->first,
+							       held->npages,
+							       P2PMAP_REVOKE_COHERENCY,
+							       false, false, &wb);
+			break;
+		}
+	}
+	mutex_unlock(&mirror->lock);
+	if (!list_empty(&wb)) {
+		p2pmap_writeback_list(&wb, true);
+		/* the page cache of the range, now, not from commit_work */
+		p2pmap_mirror_commit(mirror);
+	}
+
+	for (i = 0; i < n; i++)
+		fput(rcs[i].file);
+	kvfree(rcs);
+	return revoked;
+}
+EXPORT_SYMBOL_GPL(p2pmap_mirror_end_access);
+
 /**
  * p2pmap_mirror_create() - mirror a range of a process's address space
  * @importer: the importer whose device will access the range.

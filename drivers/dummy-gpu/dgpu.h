@@ -166,10 +166,15 @@ struct dgpu_job_stats;
  * @begin_access: a job is about to access [@offset, @offset + @length):
  *	the coherency point where p2pmap revokes P2P pages whose file
  *	changed behind them. May sleep. Return 0 or a negative errno.
+ * @end_access: a job that wrote [@offset, @offset + @length) ends, before
+ *	its completion is reported: what it wrote reaches the file's blocks
+ *	where p2pmap needs that (ext4). May be NULL. May sleep. Return 0 or
+ *	a negative errno.
  * @invalidations: invalidations the object has seen so far.
  */
 struct dgpu_obj_ops {
 	int (*begin_access)(struct dgpu_obj *obj, u64 offset, u64 length);
+	int (*end_access)(struct dgpu_obj *obj, u64 offset, u64 length);
 	int (*prepare)(struct dgpu_obj *obj, u64 offset, u64 end, bool write,
 		       struct dgpu_job_stats *stats);
 	int (*pin)(struct dgpu_obj *obj, u64 offset, bool write,

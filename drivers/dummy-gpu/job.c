@@ -200,6 +200,15 @@ static void dgpu_job_work(struct work_struct *work)
 	res->duration_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
 	memcpy(res->reasons, job->stats.reasons, sizeof(res->reasons));
 
+	/* acknowledged means on the blocks (ext4: p2pmap_mirror_end_access()) */
+	if (job->dst && job->dst->ops->end_access) {
+		int err = job->dst->ops->end_access(job->dst, job->dst_offset,
+						    job->length);
+
+		if (err && !res->error)
+			res->error = -err;
+	}
+
 	/* the objects go now, not when user space gets around to waiting */
 	drm_gem_object_put(&job->src->base);
 	job->src = NULL;

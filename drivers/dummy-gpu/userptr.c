@@ -266,6 +266,29 @@ static int dgpu_userptr_begin_access(struct dgpu_obj *obj, u64 offset,
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * A job that wrote [offset, offset + length) ends: on a file system that
+ * recalls no layouts (ext4) the device's writes go to the blocks now, so
+ * that a completed job's data survives a CPU write(2) and its sync.
+ */
+static int dgpu_userptr_end_access(struct dgpu_obj *obj, u64 offset,
+				   u64 length)
+{
+	struct dgpu_userptr *up = to_dgpu_userptr(obj);
+	unsigned long first = offset >> PAGE_SHIFT;
+	unsigned long last = (offset + length - 1) >> PAGE_SHIFT;
+	long ret = -ENODEV;
+
+	might_sleep();
+	mutex_lock(&up->fault_lock);
+	if (up->mirror)
+		ret = p2pmap_mirror_end_access(up->mirror,
+					       up->start + (first << PAGE_SHIFT),
+					       last - first + 1);
+	mutex_unlock(&up->fault_lock);
+	return ret < 0 ? ret : 0;
+}
+
 static int dgpu_userptr_prepare(struct dgpu_obj *obj, u64 offset, u64 end,
 				bool write, struct dgpu_job_stats *stats)
 {
@@ -332,6 +355,7 @@ static u64 dgpu_userptr_invalidations(struct dgpu_obj *obj)
 
 static const struct dgpu_obj_ops dgpu_userptr_ops = {
 	.begin_access = dgpu_userptr_begin_access,
+	.end_access = dgpu_userptr_end_access,
 	.prepare = dgpu_userptr_prepare,
 	.pin = dgpu_userptr_pin,
 	.unpin = dgpu_userptr_unpin,

@@ -124,7 +124,8 @@ struct device *p2pmap_importer_device(const struct p2pmap_importer *importer);
 /*
  * A device access (a job) starts with p2pmap_mirror_begin_access(), the
  * coherency point, and touches pages that p2pmap_mirror_fault() put in
- * the device's page table.
+ * the device's page table; an access that wrote ends with
+ * p2pmap_mirror_end_access() before it is reported complete.
  */
 struct p2pmap_mirror *p2pmap_mirror_create(struct p2pmap_importer *importer,
 					   struct mm_struct *mm,
@@ -134,6 +135,8 @@ int p2pmap_mirror_fault(struct p2pmap_mirror *mirror, unsigned long start,
 			unsigned long npages, unsigned int flags);
 long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
 				unsigned long start, unsigned long npages);
+long p2pmap_mirror_end_access(struct p2pmap_mirror *mirror,
+			      unsigned long start, unsigned long npages);
 void p2pmap_mirror_destroy(struct p2pmap_mirror *mirror);
 void *p2pmap_mirror_priv(const struct p2pmap_mirror *mirror);
 
@@ -246,6 +249,10 @@ struct p2pmap_block_map {
  *	for a size change the file system cannot make (ext4), -EIO when the
  *	size would point past written data, another negative errno. May be
  *	NULL when @map_blocks is.
+ * @no_layout_recall: the file system never breaks a layout lease (ext4): a
+ *	CPU write(2) reaches the blocks behind device write mappings without
+ *	telling p2pmap, so the end of each device access
+ *	(p2pmap_mirror_end_access()) writes the device's data back.
  *
  * This is the 2019 vm_operations proposal with one change: the callbacks
  * take a file and a page offset instead of a VMA, because they cannot run
@@ -265,6 +272,7 @@ struct p2pmap_vm_ops {
 	int (*commit_blocks)(struct file *file,
 			     const struct p2pmap_block_map *maps,
 			     unsigned int nr_maps, loff_t new_size);
+	bool no_layout_recall;
 };
 
 int p2pmap_vm_ops_register(struct file_system_type *fstype,
