@@ -156,6 +156,12 @@ struct p2pmap_mirror {
 	spinlock_t release_lock;
 	struct list_head release;
 	struct work_struct release_work;
+	/*
+	 * The chunk whose provider revoke callback is running, under the
+	 * mirror lock: it puts the chunk itself, so its release is not
+	 * queued to the work (protected by lock).
+	 */
+	struct p2pmap_held *revoking;
 
 	/* the write side (docs/design.md "The write side") */
 	const struct cred *cred;	/* the creator's: layout leases */
@@ -324,7 +330,10 @@ static void p2pmap_mirror_release_locked(struct p2pmap_mirror *mirror,
 				list_move_tail(&held->node, &mirror->release);
 				held->on_release = true;
 				spin_unlock(&mirror->release_lock);
-				queue = true;
+				/* the revoke callback puts its own chunk at once */
+				if (held != mirror->revoking || held->wl ||
+				    held->stale)
+					queue = true;
 			}
 		}
 		memset(e, 0, sizeof(*e));
@@ -553,10 +562,13 @@ static void p2pmap_mirror_chunk_revoke(struct p2pmap_chunk *chunk, void *priv,
 	mutex_lock(&mirror->lock);
 	if (held->published) {
 		/* the pages go; the last one queues the put (if not queued yet) */
-		if (held->live)
+		if (held->live) {
+			mirror->revoking = held;
 			p2pmap_mirror_revoke_locked(mirror, held->first,
 						    held->npages, cause, false,
 						    false, &wb);
+			mirror->revoking = NULL;
+		}
 		/*
 		 * A read chunk the release work has not taken yet is put here,
 		 * now: the provider is waiting for the space (a stager
