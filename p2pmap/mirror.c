@@ -224,9 +224,10 @@ static void p2pmap_wlayout_written(struct p2pmap_wlayout *wl, loff_t lo,
  * I/O); without it the provider does when it reuses the memory (eviction,
  * unload: it is taking the chunk back). The page cache of the range may
  * hold what the blocks held before: clean pages nobody maps are dropped
- * here, the rest when the range is committed (commit_work).
+ * here, the rest when the range is committed (commit_work). Returns 0, or
+ * -EIO when the data did not reach the blocks (failed or lost).
  */
-static void p2pmap_held_writeback(struct p2pmap_held *held, bool sync)
+static int p2pmap_held_writeback(struct p2pmap_held *held, bool sync)
 {
 	struct p2pmap_mirror *mirror = held->mirror;
 	struct p2pmap_chunk *chunk = held->chunk;
@@ -258,17 +259,21 @@ static void p2pmap_held_writeback(struct p2pmap_held *held, bool sync)
 	queue_work(system_unbound_wq, &mirror->commit_work);
 out_free:
 	p2pmap_held_put_chunk(held);
+	return lost || ret ? -EIO : 0;
 }
 
-/* Write back and free the write chunks on @list. */
-static void p2pmap_writeback_list(struct list_head *list, bool sync)
+/* Write back and free the write chunks on @list: 0, or -EIO for a failure. */
+static int p2pmap_writeback_list(struct list_head *list, bool sync)
 {
 	struct p2pmap_held *held, *next;
+	int ret = 0;
 
 	list_for_each_entry_safe(held, next, list, node) {
 		list_del(&held->node);
-		p2pmap_held_writeback(held, sync);
+		if (p2pmap_held_writeback(held, sync))
+			ret = -EIO;
 	}
+	return ret;
 }
 
 static void p2pmap_mirror_release_work(struct work_struct *work)
@@ -2042,8 +2047,10 @@ static bool p2pmap_file_no_layout_recall(struct file *file)
  *
  * Context: process context; sleeps on I/O (takes the mirror and layout
  * locks, and file-system locks to invalidate the page cache).
- * Return: the number of pages taken back; -EINVAL for a range outside the
- * mirror; -ENOMEM.
+ * Return: the number of pages taken back; -EIO when some of the device's
+ * data could not be written back (the provider keeps it dirty, or it was
+ * lost, and counts it): the access must not be reported as done; -EINVAL
+ * for a range outside the mirror; -ENOMEM.
  */
 long p2pmap_mirror_end_access(struct p2pmap_mirror *mirror,
 			      unsigned long start, unsigned long npages)
@@ -2052,6 +2059,7 @@ long p2pmap_mirror_end_access(struct p2pmap_mirror *mirror,
 	unsigned long first, last, n = 0, i;
 	struct p2pmap_held *held;
 	long revoked = 0;
+	int err = 0;
 	LIST_HEAD(wb);
 
 	might_sleep();
@@ -2110,7 +2118,7 @@ long p2pmap_mirror_end_access(struct p2pmap_mirror *mirror,
 	}
 	mutex_unlock(&mirror->lock);
 	if (!list_empty(&wb)) {
-		p2pmap_writeback_list(&wb, true);
+		err = p2pmap_writeback_list(&wb, true);
 		/* the page cache of the range, now, not from commit_work */
 		p2pmap_mirror_commit(mirror);
 	}
@@ -2118,7 +2126,7 @@ long p2pmap_mirror_end_access(struct p2pmap_mirror *mirror,
 	for (i = 0; i < n; i++)
 		fput(rcs[i].file);
 	kvfree(rcs);
-	return revoked;
+	return err ? err : revoked;
 }
 EXPORT_SYMBOL_GPL(p2pmap_mirror_end_access);
 
