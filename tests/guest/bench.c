@@ -129,8 +129,24 @@ static int bench_once(struct jf *j, uint64_t *stats_delta)
 	return rc;
 }
 
+/*
+ * The first test runs the bench (about a minute on the debug kernel, more
+ * than the harness's default 30 s); the others reuse its files.
+ */
+FIXTURE(bench) {
+	int unused;
+};
+
+FIXTURE_SETUP(bench)
+{
+}
+
+FIXTURE_TEARDOWN(bench)
+{
+}
+
 /* Its JSON is one well-formed document with every size, path and bar. */
-TEST(json_is_complete)
+TEST_F_TIMEOUT(bench, json_is_complete, 900)
 {
 	uint64_t delta;
 	struct jf j;
@@ -168,7 +184,7 @@ TEST(json_is_complete)
  * Every path moved exactly the file's bytes (the bio loop: times the passes
  * it reports); no piece differed from the file.
  */
-TEST(bytes_moved_are_the_file_size)
+TEST_F_TIMEOUT(bench, bytes_moved_are_the_file_size, 900)
 {
 	char key[128];
 	uint64_t delta;
@@ -198,7 +214,7 @@ TEST(bytes_moved_are_the_file_size)
  * P2P: every page of the fully written file peer to peer, none from the
  * page cache; p2pmap's own counter (read by this test) moved by the sum.
  */
-TEST(pages_p2p_match_p2pmap_stats)
+TEST_F_TIMEOUT(bench, pages_p2p_match_p2pmap_stats, 900)
 {
 	uint64_t delta, sum = 0, bench_sum = 0;
 	char key[128];
@@ -245,7 +261,7 @@ static int64_t cached_now(void)
  * The growth it reports for read(2) of 4 MiB is what this test sees in
  * /proc/meminfo reading a 4 MiB file itself; P2P and O_DIRECT stay under 1%.
  */
-TEST(page_cache_growth_matches_meminfo)
+TEST_F_TIMEOUT(bench, page_cache_growth_matches_meminfo, 900)
 {
 	static char buf[1 << 20];
 	int64_t before, mine, theirs;
@@ -287,7 +303,7 @@ TEST(page_cache_growth_matches_meminfo)
 }
 
 /* The plot is an SVG with one line per path and one for map-and-stage. */
-TEST(svg_has_a_line_per_path)
+TEST_F_TIMEOUT(bench, svg_has_a_line_per_path, 900)
 {
 	uint64_t delta;
 	char *svg, *p;
@@ -323,7 +339,7 @@ static int run(const char *cmd, char *err, size_t len)
 }
 
 /* Bad arguments: exit 2 with a reason, and no file left behind. */
-TEST(bad_arguments_are_refused)
+TEST_F_TIMEOUT(bench, bad_arguments_are_refused, 900)
 {
 	char err[512];
 
