@@ -1890,6 +1890,101 @@ static bool p2pmap_recheck_stale(struct p2pmap_recheck *rc)
 	return stale;
 }
 
+/*
+ * Copy out the chunks @mirror holds in pages [@first, @last) (write chunks
+ * only, with @writes_only) into a new array, for checks that take locks
+ * ranking above the mirror lock. No allocation under the mirror lock:
+ * reclaim can invalidate, and the notifier takes the lock. So: count,
+ * allocate, then copy what fits (a chunk faulted since the count is
+ * checked next time). Each entry holds a reference on its file.
+ * Return: the number of entries (0: *@rcsp is NULL), or -ENOMEM.
+ */
+static long p2pmap_mirror_copy_held(struct p2pmap_mirror *mirror,
+				    unsigned long first, unsigned long last,
+				    bool writes_only,
+				    struct p2pmap_recheck **rcsp)
+{
+	struct p2pmap_recheck *rcs;
+	struct p2pmap_held *held;
+	unsigned long n = 0, i = 0;
+
+	*rcsp = NULL;
+	mutex_lock(&mirror->lock);
+	list_for_each_entry(held, &mirror->held, node)
+		if ((held->wl || !writes_only) && held->first < last &&
+		    held->first + held->npages > first)
+			n++;
+	mutex_unlock(&mirror->lock);
+	if (!n)
+		return 0;
+	rcs = kvcalloc(n, sizeof(*rcs), GFP_KERNEL);
+	if (!rcs)
+		return -ENOMEM;
+
+	mutex_lock(&mirror->lock);
+	list_for_each_entry(held, &mirror->held, node) {
+		if (i == n)
+			break;
+		if ((!held->wl && writes_only) || held->first >= last ||
+		    held->first + held->npages <= first)
+			continue;
+		rcs[i].id = held->id;
+		/* pairs with fput() in p2pmap_mirror_put_held() */
+		rcs[i].file = get_file(held->file);
+		rcs[i].ext = held->ext;
+		rcs[i].iversion = held->iversion;
+		rcs[i].write = !!held->wl;
+		i++;
+	}
+	mutex_unlock(&mirror->lock);
+	*rcsp = rcs;
+	return i;
+}
+
+/* Drop the array of p2pmap_mirror_copy_held() and its file references. */
+static void p2pmap_mirror_put_held(struct p2pmap_recheck *rcs, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		fput(rcs[i].file);
+	kvfree(rcs);
+}
+
+/*
+ * Revoke, for P2PMAP_REVOKE_COHERENCY, the chunks of @rcs marked stale
+ * that the mirror still holds; @forget: the provider forgets them (their
+ * blocks changed) rather than keeping them clean. Write chunks go on @wb.
+ * Return: the number of pages revoked.
+ */
+static long p2pmap_mirror_revoke_marked(struct p2pmap_mirror *mirror,
+					const struct p2pmap_recheck *rcs,
+					unsigned long n, bool forget,
+					struct list_head *wb)
+{
+	struct p2pmap_held *held;
+	long revoked = 0;
+	unsigned long i;
+
+	mutex_lock(&mirror->lock);
+	for (i = 0; i < n; i++) {
+		if (!rcs[i].stale)
+			continue;
+		list_for_each_entry(held, &mirror->held, node) {
+			if (held->id != rcs[i].id)
+				continue;
+			/* the revocation moves @held off the list */
+			revoked += p2pmap_mirror_revoke_locked(mirror, held->first,
+							       held->npages,
+							       P2PMAP_REVOKE_COHERENCY,
+							       forget, false, wb);
+			break;
+		}
+	}
+	mutex_unlock(&mirror->lock);
+	return revoked;
+}
+
 /**
  * p2pmap_mirror_begin_access() - a coherency point before a device access
  * @mirror: a mirror.
@@ -1919,10 +2014,9 @@ static bool p2pmap_recheck_stale(struct p2pmap_recheck *rc)
 long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
 				unsigned long start, unsigned long npages)
 {
-	struct p2pmap_recheck *rcs = NULL;
-	unsigned long first, last, n = 0, i;
-	struct p2pmap_held *held;
-	long revoked = 0;
+	struct p2pmap_recheck *rcs;
+	unsigned long first, i;
+	long n, revoked;
 	LIST_HEAD(wb);
 
 	might_sleep();
@@ -1930,72 +2024,24 @@ long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
 	    ((start - mirror->start) >> PAGE_SHIFT) + npages > mirror->npages)
 		return -EINVAL;
 	first = (start - mirror->start) >> PAGE_SHIFT;
-	last = first + npages;
+
+	p2pmap_mirror_prune_layouts(mirror);
 
 	/*
 	 * Revalidation takes file-system locks, which rank above the mirror
 	 * lock (truncate holds i_rwsem when the notifier takes it): the
 	 * extents are copied out under the lock and checked without it.
-	 */
-	/*
-	 * No allocation under the mirror lock: reclaim can invalidate, and
-	 * the notifier takes the lock. Count, allocate, then copy what fits.
-	 */
-	p2pmap_mirror_prune_layouts(mirror);
-
-	/*
 	 * Write chunks keep their blocks (their layout lease on XFS; on ext4
 	 * the notifier runs before blocks are freed); what is checked is
 	 * whether the CPU has written the file and the page cache holds it
 	 * (p2pmap_recheck_stale()).
 	 */
-	mutex_lock(&mirror->lock);
-	list_for_each_entry(held, &mirror->held, node)
-		if (held->first < last && held->first + held->npages > first)
-			n++;
-	mutex_unlock(&mirror->lock);
-	if (!n)
-		return 0;
-	rcs = kvcalloc(n, sizeof(*rcs), GFP_KERNEL);
-	if (!rcs)
-		return -ENOMEM;
-
-	i = 0;
-	mutex_lock(&mirror->lock);
-	list_for_each_entry(held, &mirror->held, node) {
-		if (i == n)
-			break;	/* faulted since the count: checked next time */
-		if (held->first >= last || held->first + held->npages <= first)
-			continue;
-		rcs[i].id = held->id;
-		rcs[i].file = get_file(held->file);	/* pairs with fput() below */
-		rcs[i].ext = held->ext;
-		rcs[i].iversion = held->iversion;
-		rcs[i].write = !!held->wl;
-		i++;
-	}
-	mutex_unlock(&mirror->lock);
-	n = i;
-
+	n = p2pmap_mirror_copy_held(mirror, first, first + npages, false, &rcs);
+	if (n <= 0)
+		return n;
 	for (i = 0; i < n; i++)
 		rcs[i].stale = p2pmap_recheck_stale(&rcs[i]);
-
-	mutex_lock(&mirror->lock);
-	for (i = 0; i < n; i++) {
-		if (!rcs[i].stale)
-			continue;
-		list_for_each_entry(held, &mirror->held, node) {
-			if (held->id != rcs[i].id)
-				continue;
-			/* the revocation moves @held off the list */
-			revoked += p2pmap_mirror_revoke_locked(mirror, held->first,
-							       held->npages,
-							       P2PMAP_REVOKE_COHERENCY,
-							       true, false, &wb);
-			break;
-		}
-	}
-	mutex_unlock(&mirror->lock);
+	revoked = p2pmap_mirror_revoke_marked(mirror, rcs, n, true, &wb);
 	if (!list_empty(&wb)) {
 		/*
 		 * The write layouts' maps go too: mapped again, ext4 refuses a
@@ -2005,10 +2051,7 @@ long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
 		atomic_inc(&mirror->maps_gen);
 		p2pmap_writeback_list(&wb, true);
 	}
-
-	for (i = 0; i < n; i++)
-		fput(rcs[i].file);
-	kvfree(rcs);
+	p2pmap_mirror_put_held(rcs, n);
 	return revoked;
 }
 EXPORT_SYMBOL_GPL(p2pmap_mirror_begin_access);
@@ -2055,10 +2098,9 @@ static bool p2pmap_file_no_layout_recall(struct file *file)
 long p2pmap_mirror_end_access(struct p2pmap_mirror *mirror,
 			      unsigned long start, unsigned long npages)
 {
-	struct p2pmap_recheck *rcs = NULL;
-	unsigned long first, last, n = 0, i;
-	struct p2pmap_held *held;
-	long revoked = 0;
+	struct p2pmap_recheck *rcs;
+	unsigned long first, i;
+	long n, revoked;
 	int err = 0;
 	LIST_HEAD(wb);
 
@@ -2067,65 +2109,21 @@ long p2pmap_mirror_end_access(struct p2pmap_mirror *mirror,
 	    ((start - mirror->start) >> PAGE_SHIFT) + npages > mirror->npages)
 		return -EINVAL;
 	first = (start - mirror->start) >> PAGE_SHIFT;
-	last = first + npages;
 
-	/* count, allocate, copy out what fits (as p2pmap_mirror_begin_access()) */
-	mutex_lock(&mirror->lock);
-	list_for_each_entry(held, &mirror->held, node)
-		if (held->wl && held->first < last &&
-		    held->first + held->npages > first)
-			n++;
-	mutex_unlock(&mirror->lock);
-	if (!n)
-		return 0;
-	rcs = kvcalloc(n, sizeof(*rcs), GFP_KERNEL);
-	if (!rcs)
-		return -ENOMEM;
-
-	i = 0;
-	mutex_lock(&mirror->lock);
-	list_for_each_entry(held, &mirror->held, node) {
-		if (i == n)
-			break;
-		if (!held->wl || held->first >= last ||
-		    held->first + held->npages <= first)
-			continue;
-		rcs[i].id = held->id;
-		rcs[i].file = get_file(held->file);	/* pairs with fput() below */
-		i++;
-	}
-	mutex_unlock(&mirror->lock);
-	n = i;
-
+	n = p2pmap_mirror_copy_held(mirror, first, first + npages, true, &rcs);
+	if (n <= 0)
+		return n;
 	/* the vm_ops registry may sleep: asked without the mirror lock */
 	for (i = 0; i < n; i++)
 		rcs[i].stale = p2pmap_file_no_layout_recall(rcs[i].file);
-
-	mutex_lock(&mirror->lock);
-	for (i = 0; i < n; i++) {
-		if (!rcs[i].stale)
-			continue;
-		list_for_each_entry(held, &mirror->held, node) {
-			if (held->id != rcs[i].id)
-				continue;
-			/* not stale: the provider keeps the chunk, clean */
-			revoked += p2pmap_mirror_revoke_locked(mirror, held->first,
-							       held->npages,
-							       P2PMAP_REVOKE_COHERENCY,
-							       false, false, &wb);
-			break;
-		}
-	}
-	mutex_unlock(&mirror->lock);
+	/* not forgotten: the provider keeps the chunks, clean */
+	revoked = p2pmap_mirror_revoke_marked(mirror, rcs, n, false, &wb);
 	if (!list_empty(&wb)) {
 		err = p2pmap_writeback_list(&wb, true);
 		/* the page cache of the range, now, not from commit_work */
 		p2pmap_mirror_commit(mirror);
 	}
-
-	for (i = 0; i < n; i++)
-		fput(rcs[i].file);
-	kvfree(rcs);
+	p2pmap_mirror_put_held(rcs, n);
 	return err ? err : revoked;
 }
 EXPORT_SYMBOL_GPL(p2pmap_mirror_end_access);
