@@ -248,8 +248,14 @@ static int dgpu_userptr_fault_locked(struct dgpu_userptr *up, unsigned long idx,
 	return ret;
 }
 
-static int dgpu_userptr_begin_access(struct dgpu_obj *obj, u64 offset,
-				     u64 length)
+/*
+ * Run a coherency point of p2pmap (@access: begin or end) over the pages of
+ * [offset, offset + length) of the object, under its fault lock.
+ */
+static int dgpu_userptr_access(struct dgpu_obj *obj, u64 offset, u64 length,
+			       long (*access)(struct p2pmap_mirror *mirror,
+					      unsigned long start,
+					      unsigned long npages))
 {
 	struct dgpu_userptr *up = to_dgpu_userptr(obj);
 	unsigned long first = offset >> PAGE_SHIFT;
@@ -259,11 +265,17 @@ static int dgpu_userptr_begin_access(struct dgpu_obj *obj, u64 offset,
 	might_sleep();
 	mutex_lock(&up->fault_lock);
 	if (up->mirror)
-		ret = p2pmap_mirror_begin_access(up->mirror,
-						 up->start + (first << PAGE_SHIFT),
-						 last - first + 1);
+		ret = access(up->mirror, up->start + (first << PAGE_SHIFT),
+			     last - first + 1);
 	mutex_unlock(&up->fault_lock);
 	return ret < 0 ? ret : 0;
+}
+
+static int dgpu_userptr_begin_access(struct dgpu_obj *obj, u64 offset,
+				     u64 length)
+{
+	return dgpu_userptr_access(obj, offset, length,
+				   p2pmap_mirror_begin_access);
 }
 
 /*
@@ -274,19 +286,8 @@ static int dgpu_userptr_begin_access(struct dgpu_obj *obj, u64 offset,
 static int dgpu_userptr_end_access(struct dgpu_obj *obj, u64 offset,
 				   u64 length)
 {
-	struct dgpu_userptr *up = to_dgpu_userptr(obj);
-	unsigned long first = offset >> PAGE_SHIFT;
-	unsigned long last = (offset + length - 1) >> PAGE_SHIFT;
-	long ret = -ENODEV;
-
-	might_sleep();
-	mutex_lock(&up->fault_lock);
-	if (up->mirror)
-		ret = p2pmap_mirror_end_access(up->mirror,
-					       up->start + (first << PAGE_SHIFT),
-					       last - first + 1);
-	mutex_unlock(&up->fault_lock);
-	return ret < 0 ? ret : 0;
+	return dgpu_userptr_access(obj, offset, length,
+				   p2pmap_mirror_end_access);
 }
 
 static int dgpu_userptr_prepare(struct dgpu_obj *obj, u64 offset, u64 end,
