@@ -154,35 +154,56 @@ static void cli_layout_print_extents(const struct cli_invocation *inv,
 	}
 }
 
-static int cli_layout_show(const struct cli_invocation *inv)
+/*
+ * show and read: open FILE (argv[1]) read-only and get a read layout of the
+ * range the arguments name (*@offset, *@length). Return: CLI_EXIT_OK with *@h, *@fd and *@l
+ * set (the caller's to release), or the exit status after saying why.
+ */
+static int cli_layout_get_read(const struct cli_invocation *inv,
+			       struct p2pmap **h, int *fd,
+			       struct p2pmap_layout **l, uint64_t *offset,
+			       uint64_t *length)
 {
-	_cleanup_p2pmap_ struct p2pmap *h = NULL;
-	struct p2pmap_layout *l = NULL;
-	uint64_t offset = 0, length = CLI_LAYOUT_MAX_INPUT;
 	struct p2pmap_error err;
-	_cleanup_fd_ int fd = -1;
 	int ret, bad;
 	uint32_t brk = cli_layout_break(inv, &bad);
 
 	if (bad)
 		return CLI_EXIT_USAGE;
-	ret = cli_layout_range(inv, 2, &offset, &length);
+	*offset = 0;
+	*length = CLI_LAYOUT_MAX_INPUT;
+	ret = cli_layout_range(inv, 2, offset, length);
 	if (ret)
 		return ret;
-	ret = cli_layout_open_handle(inv, &h);
+	ret = cli_layout_open_handle(inv, h);
 	if (ret)
 		return ret;
-	fd = open(inv->argv[1], O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	*fd = open(inv->argv[1], O_RDONLY | O_CLOEXEC);
+	if (*fd < 0) {
 		fprintf(inv->err, "p2pmap: cannot open %s: %s\n", inv->argv[1],
 			strerror(errno));
 		return CLI_EXIT_FAILED;
 	}
-	if (p2pmap_layout_get(h, fd, P2PMAP_LAYOUT_READ, offset, length, brk,
-			      &l, &err)) {
+	if (p2pmap_layout_get(*h, *fd, P2PMAP_LAYOUT_READ, *offset, *length, brk,
+			      l, &err)) {
 		fprintf(inv->err, "p2pmap: %s: %s\n", inv->argv[1], err.msg);
 		return cli_exit_for_error(&err);
 	}
+	return CLI_EXIT_OK;
+}
+
+static int cli_layout_show(const struct cli_invocation *inv)
+{
+	_cleanup_p2pmap_ struct p2pmap *h = NULL;
+	struct p2pmap_layout *l = NULL;
+	uint64_t offset, length;
+	struct p2pmap_error err;
+	_cleanup_fd_ int fd = -1;
+	int ret;
+
+	ret = cli_layout_get_read(inv, &h, &fd, &l, &offset, &length);
+	if (ret)
+		return ret;
 	cli_layout_print_extents(inv, l);
 	if (p2pmap_layout_return(h, l, &err)) {
 		fprintf(inv->err, "p2pmap: %s: %s\n", inv->argv[1], err.msg);
@@ -195,33 +216,16 @@ static int cli_layout_read(const struct cli_invocation *inv)
 {
 	_cleanup_p2pmap_ struct p2pmap *h = NULL;
 	struct p2pmap_layout *l = NULL;
-	uint64_t offset = 0, length = CLI_LAYOUT_MAX_INPUT, pos, end;
+	uint64_t offset, length, pos, end;
 	const char *dst = cli_option_value(inv, "to");
 	_cleanup_free_ char *buf = NULL;
 	struct p2pmap_error err;
 	_cleanup_fd_ int fd = -1;
-	int out = STDOUT_FILENO, ret, bad;
-	uint32_t brk = cli_layout_break(inv, &bad);
+	int out = STDOUT_FILENO, ret;
 
-	if (bad)
-		return CLI_EXIT_USAGE;
-	ret = cli_layout_range(inv, 2, &offset, &length);
+	ret = cli_layout_get_read(inv, &h, &fd, &l, &offset, &length);
 	if (ret)
 		return ret;
-	ret = cli_layout_open_handle(inv, &h);
-	if (ret)
-		return ret;
-	fd = open(inv->argv[1], O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(inv->err, "p2pmap: cannot open %s: %s\n", inv->argv[1],
-			strerror(errno));
-		return CLI_EXIT_FAILED;
-	}
-	if (p2pmap_layout_get(h, fd, P2PMAP_LAYOUT_READ, offset, length, brk,
-			      &l, &err)) {
-		fprintf(inv->err, "p2pmap: %s: %s\n", inv->argv[1], err.msg);
-		return cli_exit_for_error(&err);
-	}
 	end = l->offset + l->length;
 	{
 		struct stat st;
