@@ -25,6 +25,7 @@
 
 #include <linux/bitmap.h>
 #include <linux/blkdev.h>
+#include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/moduleparam.h>
 #include <linux/sched.h>
@@ -38,6 +39,8 @@
 #define NVME_CMB_DRAIN_NAG	(10 * HZ)
 /* How often the poll runs (re-enabling after a reset, reset checks). */
 #define NVME_CMB_POLL		(HZ / 10)
+/* How long eviction ahead goes on after the last sign of pressure. */
+#define NVME_CMB_PRESSURE	HZ
 
 /*
  * Whether the poll also reads CMBMSC of a live CMB to notice resets
@@ -49,6 +52,21 @@ static bool reset_poll = true;
 module_param(reset_poll, bool, 0644);
 MODULE_PARM_DESC(reset_poll,
 		 "read CMBMSC every 100 ms to notice controller resets (default on; nvme's restart uevent and every I/O check as well)");
+
+/*
+ * Eviction ahead of need. Once a stage request has had to revoke a held
+ * extent to get space (a file larger than the CMB is being streamed
+ * through it), a worker keeps room for the next two requests of the size
+ * just seen (at most half the CMB) by evicting least recently used extents
+ * while the devices work, so that the next fault finds free pages instead
+ * of waiting for a revoke. The pressure lasts while held extents keep
+ * being evicted (by requests or by the worker), and ends a second after
+ * the last one.
+ */
+static bool evict_ahead = true;
+module_param(evict_ahead, bool, 0644);
+MODULE_PARM_DESC(evict_ahead,
+		 "under streaming pressure, evict least recently used extents ahead of need in a worker (default on)");
 
 #define NVME_CMB_SECTORS_PER_PAGE	(PAGE_SIZE >> SECTOR_SHIFT)
 
@@ -648,6 +666,7 @@ void nvme_cmb_drain(struct nvme_cmb *cmb, enum p2pmap_revoke_cause cause)
 	mutex_unlock(&cmb->lock);
 	cancel_delayed_work_sync(&cmb->poll_work);
 	cancel_work_sync(&cmb->reset_work);
+	cancel_work_sync(&cmb->evict_work);
 
 	mutex_lock(&cmb->lock);
 	orderly = pci_device_is_present(cmb->pdev) &&
@@ -769,11 +788,32 @@ static void nvme_cmb_handle_attach_locked(struct nvme_cmb_handle *h,
 }
 
 /*
- * Find a run of @nr free pages, evicting least recently used extents:
- * cached extents nobody holds first, then (revoking their owners) held
- * ones -- but no further held one while the owners of an extent evicted
- * earlier have not put it yet: a slow owner (a device DMA in flight) must
- * not make one request revoke the whole cache. Return the first page, or
+ * The least recently used extent that can go now: one nobody holds first,
+ * else the least recently used held one -- but none while the owners of a
+ * held extent evicted earlier have not put it yet (a slow owner, a device
+ * DMA in flight, must not make eviction revoke the whole cache).
+ */
+static struct nvme_cmb_extent *
+nvme_cmb_lru_victim_locked(struct nvme_cmb *cmb)
+{
+	struct nvme_cmb_extent *ext, *held = NULL;
+
+	lockdep_assert_held(&cmb->lock);
+	list_for_each_entry(ext, &cmb->lru, lru_node) {
+		if (ext->state == NVME_CMB_EXT_STAGING || ext->io_busy)
+			continue;
+		if (!ext->nr_handles)
+			return ext;
+		if (!held)
+			held = ext;
+	}
+	return cmb->evict_pending ? NULL : held;
+}
+
+/*
+ * Find a run of @nr free pages, evicting least recently used extents
+ * (nvme_cmb_lru_victim_locked(); evicting a held one starts the pressure
+ * that makes the evict-ahead worker run). Return the first page, or
  * -ENOSPC when nothing more can be evicted now (@evicted then says whether
  * something was queued to go, so that a retry after finishing it makes
  * sense), or -EAGAIN with P2PMAP_STAGE_NOWAIT.
@@ -783,7 +823,7 @@ static long nvme_cmb_alloc_locked(struct nvme_cmb *cmb, unsigned int nr,
 				  struct list_head *wb, struct list_head *dead,
 				  bool *evicted)
 {
-	struct nvme_cmb_extent *ext, *held, *tmp;
+	struct nvme_cmb_extent *ext;
 	unsigned long first;
 
 	lockdep_assert_held(&cmb->lock);
@@ -800,23 +840,15 @@ static long nvme_cmb_alloc_locked(struct nvme_cmb *cmb, unsigned int nr,
 			return -EAGAIN;
 		if (*evicted && (!list_empty(revokes) || !list_empty(wb)))
 			return -ENOSPC;	/* finish those first, then retry */
-		/* the least recently used extent that can go now */
-		ext = NULL;
-		held = NULL;
-		list_for_each_entry(tmp, &cmb->lru, lru_node) {
-			if (tmp->state == NVME_CMB_EXT_STAGING || tmp->io_busy)
-				continue;
-			if (!tmp->nr_handles) {
-				ext = tmp;
-				break;
-			}
-			if (!held)
-				held = tmp;
-		}
-		if (!ext && !cmb->evict_pending)
-			ext = held;
+		ext = nvme_cmb_lru_victim_locked(cmb);
 		if (!ext)
 			return -ENOSPC;
+		if (ext->nr_handles) {
+			/* a device mapping goes: evict ahead for a while */
+			cmb->pressure = true;
+			cmb->pressure_at = jiffies;
+		}
+		atomic64_inc(&cmb->stats.stall_evictions);
 		nvme_cmb_evict_locked(ext, revokes, wb, dead);
 		*evicted = true;
 	}
@@ -1075,6 +1107,79 @@ out_error:
 	atomic64_inc(&cmb->stats.errors);
 }
 
+/* Is the cache under streaming pressure now? Ends it when not. */
+static bool nvme_cmb_pressure_locked(struct nvme_cmb *cmb)
+{
+	lockdep_assert_held(&cmb->lock);
+	if (cmb->pressure &&
+	    (!READ_ONCE(evict_ahead) || cmb->state != NVME_CMB_LIVE ||
+	     time_after(jiffies, cmb->pressure_at + NVME_CMB_PRESSURE)))
+		cmb->pressure = false;
+	return cmb->pressure;
+}
+
+/*
+ * After a batch of @nr pages was given space: under pressure, keep room
+ * for two more like it (at most half the CMB) and wake the worker when
+ * there is less.
+ */
+static void nvme_cmb_evict_ahead_kick(struct nvme_cmb *cmb, unsigned long nr)
+{
+	mutex_lock(&cmb->lock);
+	if (nvme_cmb_pressure_locked(cmb)) {
+		cmb->free_target = min(2 * nr, cmb->npages / 2);
+		if (cmb->npages - cmb->used_pages < cmb->free_target)
+			queue_work(nvme_cmb_wq, &cmb->evict_work);
+	}
+	mutex_unlock(&cmb->lock);
+}
+
+/**
+ * nvme_cmb_evict_ahead_work() - evict ahead of need
+ * @work: &nvme_cmb.evict_work.
+ *
+ * Evicts least recently used extents, one at a time (their owners revoked
+ * with P2PMAP_REVOKE_EVICT, dirty ones written back), until
+ * @cmb->free_target pages are free or nothing more can go now; the same
+ * choice a stage request makes (nvme_cmb_lru_victim_locked()), made while
+ * the devices work instead of while a fault waits.
+ *
+ * Context: workqueue (process context); takes the cmb lock.
+ */
+void nvme_cmb_evict_ahead_work(struct work_struct *work)
+{
+	struct nvme_cmb *cmb = container_of(work, struct nvme_cmb, evict_work);
+	struct nvme_cmb_extent *ext;
+	u64 start = ktime_get_ns();
+	LIST_HEAD(revokes);
+	LIST_HEAD(dead);
+	LIST_HEAD(wb);
+
+	for (;;) {
+		mutex_lock(&cmb->lock);
+		if (!nvme_cmb_pressure_locked(cmb) ||
+		    cmb->npages - cmb->used_pages >= cmb->free_target) {
+			mutex_unlock(&cmb->lock);
+			break;
+		}
+		ext = nvme_cmb_lru_victim_locked(cmb);
+		if (!ext) {
+			mutex_unlock(&cmb->lock);
+			break;
+		}
+		if (ext->nr_handles)	/* the stream goes on */
+			cmb->pressure_at = jiffies;
+		atomic64_add(nvme_cmb_ext_bytes(ext), &cmb->stats.evicted_ahead);
+		nvme_cmb_evict_locked(ext, &revokes, &wb, &dead);
+		mutex_unlock(&cmb->lock);
+		nvme_cmb_finish_revokes(cmb, &revokes, P2PMAP_REVOKE_EVICT,
+					&wb, &dead);
+		INIT_LIST_HEAD(&revokes);
+		cond_resched();
+	}
+	atomic64_add(ktime_get_ns() - start, &cmb->stats.evict_ahead_ns);
+}
+
 /**
  * nvme_cmb_stage_batch() - p2pmap_provider_ops.stage_batch
  * @provider: the CMB's provider.
@@ -1092,6 +1197,7 @@ int nvme_cmb_stage_batch(struct p2pmap_provider *provider,
 			 struct p2pmap_stage_batch *batch)
 {
 	struct nvme_cmb *cmb = to_nvme_cmb(provider);
+	unsigned long nr = 0;
 	bool alive = false;
 	unsigned int i;
 
@@ -1102,9 +1208,12 @@ int nvme_cmb_stage_batch(struct p2pmap_provider *provider,
 		return -EINVAL;
 
 	atomic_set(&batch->pending, 1);	/* ours, while staging */
-	for (i = 0; i < batch->nr_reqs; i++)
+	for (i = 0; i < batch->nr_reqs; i++) {
+		nr += batch->reqs[i].nr_pages;
 		nvme_cmb_stage_one(cmb, batch, &batch->reqs[i], &alive);
-	nvme_cmb_batch_put(batch);
+	}
+	nvme_cmb_batch_put(batch);	/* @batch may be gone after this */
+	nvme_cmb_evict_ahead_kick(cmb, nr);
 	return 0;
 }
 

@@ -89,6 +89,8 @@ static int nvme_cmb_info_show(struct seq_file *m, void *v)
 	seq_printf(m, "generation: %u\n", cmb->gen);
 	seq_printf(m, "inflight: %d\n", atomic_read(&cmb->inflight));
 	seq_printf(m, "evict_pending: %u\n", cmb->evict_pending);
+	seq_printf(m, "pressure: %d\n", cmb->pressure);
+	seq_printf(m, "free_target: %llu\n", (u64)cmb->free_target << PAGE_SHIFT);
 	seq_printf(m, "cmbmsc: 0x%llx (expected 0x%llx)\n",
 		   nvme_cmb_backend_cmbmsc(cmb), cmb->cmbmsc);
 	mutex_unlock(&cmb->lock);
@@ -115,6 +117,11 @@ static int nvme_cmb_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "resets: %lld\n", atomic64_read(&s->resets));
 	seq_printf(m, "invalidated: %lld\n", atomic64_read(&s->invalidated));
 	seq_printf(m, "notified: %lld\n", atomic64_read(&s->notified));
+	seq_printf(m, "evicted_ahead: %lld\n", atomic64_read(&s->evicted_ahead));
+	seq_printf(m, "evict_ahead_ns: %lld\n",
+		   atomic64_read(&s->evict_ahead_ns));
+	seq_printf(m, "stall_evictions: %lld\n",
+		   atomic64_read(&s->stall_evictions));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(nvme_cmb_stats);

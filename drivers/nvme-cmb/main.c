@@ -134,6 +134,7 @@ static int nvme_cmb_attach_locked(struct pci_dev *pdev)
 	init_waitqueue_head(&cmb->wq);
 	INIT_DELAYED_WORK(&cmb->poll_work, nvme_cmb_poll_work);
 	INIT_WORK(&cmb->reset_work, nvme_cmb_reset_work);
+	INIT_WORK(&cmb->evict_work, nvme_cmb_evict_ahead_work);
 	atomic_set(&cmb->inflight, 0);
 	spin_lock_init(&cmb->inval_lock);
 	INIT_LIST_HEAD(&cmb->invals);

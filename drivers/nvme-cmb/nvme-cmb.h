@@ -58,6 +58,12 @@ enum nvme_cmb_state {
  * @invalidated: bytes of cached extents dropped because their blocks were
  *	written behind the cache.
  * @notified: controller restarts nvme announced (uevents, count).
+ * @evicted_ahead: bytes of @evicted that the evict-ahead worker took out
+ *	(not a stage request).
+ * @evict_ahead_ns: time the evict-ahead worker spent (revokes and
+ *	write-back included), in nanoseconds.
+ * @stall_evictions: extents a stage request had to evict itself before
+ *	it could have space (count): the evictions a fault waits for.
  */
 struct nvme_cmb_stats {
 	atomic64_t staged;
@@ -71,6 +77,9 @@ struct nvme_cmb_stats {
 	atomic64_t resets;
 	atomic64_t invalidated;
 	atomic64_t notified;
+	atomic64_t evicted_ahead;
+	atomic64_t evict_ahead_ns;
+	atomic64_t stall_evictions;
 };
 
 /**
@@ -92,8 +101,8 @@ struct nvme_cmb_stats {
  * @p2pmem: p2pdma backend: the memory taken from nvme's P2PDMA pool.
  * @first_page: struct page of the CMB's first page.
  * @lock: protects @state, @bitmap, @used_pages, @evict_pending, @tree, @lru,
- *	@extents, and every extent's and handle's fields documented as
- *	"cmb lock".
+ *	@extents, @pressure, @pressure_at, @free_target, and every extent's
+ *	and handle's fields documented as "cmb lock".
  * @state: enum nvme_cmb_state.
  * @gen: bumped whenever everything is revoked (reset, removal, unload):
  *	reads submitted under an older one are void.
@@ -103,6 +112,12 @@ struct nvme_cmb_stats {
  * @used_pages: bits set in @bitmap.
  * @evict_pending: extents evicted while owners held them, whose pages have
  *	not come back yet (owners still to put their revoked chunks).
+ * @pressure: a stage request had to revoke a held extent for space: the
+ *	cache is being streamed through, and the evict-ahead worker keeps
+ *	@free_target pages free until no held extent has been evicted for a
+ *	second.
+ * @pressure_at: jiffies of the last eviction of a held extent.
+ * @free_target: pages the evict-ahead worker keeps free under @pressure.
  * @tree: cached extents indexed by absolute sector (all disks).
  * @lru: cached extents, least recently used first.
  * @extents: every extent that holds CMB pages (for teardown).
@@ -110,6 +125,7 @@ struct nvme_cmb_stats {
  * @wq: waiters for @inflight, handle puts and extents to go.
  * @poll_work: watches CMBMSC for a controller reset.
  * @reset_work: handles a reset in process context.
+ * @evict_work: the evict-ahead worker (nvme_cmb_evict_ahead_work()).
  * @inval_lock: protects @invals and @inval_all (taken in any context).
  * @invals: ranges written behind the cache, to apply (snoop.c).
  * @inval_all: a range could not be recorded: drop the whole cache.
@@ -143,6 +159,9 @@ struct nvme_cmb {
 	unsigned long *bitmap;
 	unsigned long used_pages;
 	unsigned int evict_pending;
+	bool pressure;
+	unsigned long pressure_at;
+	unsigned long free_target;
 	struct rb_root_cached tree;
 	struct list_head lru;
 	struct list_head extents;
@@ -151,6 +170,7 @@ struct nvme_cmb {
 	wait_queue_head_t wq;
 	struct delayed_work poll_work;
 	struct work_struct reset_work;
+	struct work_struct evict_work;
 	spinlock_t inval_lock;		/* see @inval_lock above */
 	struct list_head invals;
 	bool inval_all;
@@ -313,6 +333,7 @@ bool nvme_cmb_owns_bdev(struct p2pmap_provider *provider,
 			struct block_device *bdev);
 void nvme_cmb_reset_work(struct work_struct *work);
 void nvme_cmb_poll_work(struct work_struct *work);
+void nvme_cmb_evict_ahead_work(struct work_struct *work);
 void nvme_cmb_drain(struct nvme_cmb *cmb, enum p2pmap_revoke_cause cause);
 void nvme_cmb_read_done_locked(struct nvme_cmb_extent *ext,
 			       struct list_head *done);

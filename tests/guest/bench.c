@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,7 +164,8 @@ TEST_F_TIMEOUT(bench, json_is_complete, 900)
 	EXPECT_EQ(1u, jf_u64(&j, "rounds"));
 	EXPECT_NE(UINT64_MAX, jf_u64(&j, "cmb_size"));
 	for (s = 0; s < 3; s++) {
-		char key[64];
+		double map, bio, got;
+		char key[96];
 
 		snprintf(key, sizeof(key), "sizes[%zu].size", s);
 		EXPECT_EQ(sizes[s], jf_u64(&j, key));
@@ -176,6 +178,24 @@ TEST_F_TIMEOUT(bench, json_is_complete, 900)
 				       (unsigned long long)sizes[s], why ? why : "?");
 			}
 		}
+		/* one round: its ratio is the map-and-stage rate over the bio loop's */
+		snprintf(key, sizeof(key), "sizes[%zu].map_and_stage_ratios_x1000", s);
+		ASSERT_EQ(1u, jf_len(&j, key));
+		snprintf(key, sizeof(key), "sizes[%zu].map_and_stage_ratios_x1000[0]", s);
+		got = jf_u64(&j, key);
+		snprintf(key, sizeof(key), "sizes[%zu].p2p.map_and_stage_mb_per_s_x1000", s);
+		map = jf_u64(&j, key);
+		snprintf(key, sizeof(key), "sizes[%zu].bio.mb_per_s_x1000", s);
+		bio = jf_u64(&j, key);
+		ASSERT_LT(0, bio);
+		ASSERT_NE((double)UINT64_MAX, got);
+		EXPECT_GE(2.0, fabs(got - 1000 * map / bio)) {
+			TH_LOG("ratio %.0f, rates %.0f / %.0f", got, map, bio);
+		}
+		snprintf(key, sizeof(key), "sizes[%zu].p2p.cmb_stall_evictions", s);
+		EXPECT_NE(UINT64_MAX, jf_u64(&j, key));
+		snprintf(key, sizeof(key), "sizes[%zu].p2p.cmb_evicted_ahead", s);
+		EXPECT_NE(UINT64_MAX, jf_u64(&j, key));
 	}
 	jf_free(&j);
 }
@@ -198,9 +218,9 @@ TEST_F_TIMEOUT(bench, bytes_moved_are_the_file_size, 900)
 
 			snprintf(key, sizeof(key), "sizes[%zu].%s.passes", s, paths[k]);
 			passes = jf_u64(&j, key);
-			/* the bio loop repeats to move 64 MiB, at most 1024 times */
-			EXPECT_EQ(k != 3 ? 1 : (64ULL << 20) / sizes[s] > 1024 ?
-				  1024 : (64ULL << 20) / sizes[s], passes);
+			/* the bio loop repeats to move 256 MiB, at most 1024 times */
+			EXPECT_EQ(k != 3 ? 1 : (256ULL << 20) / sizes[s] > 1024 ?
+				  1024 : (256ULL << 20) / sizes[s], passes);
 			snprintf(key, sizeof(key), "sizes[%zu].%s.bytes", s, paths[k]);
 			EXPECT_EQ(sizes[s] * passes, jf_u64(&j, key)) TH_LOG("%s", key);
 			snprintf(key, sizeof(key), "sizes[%zu].%s.mismatches", s, paths[k]);

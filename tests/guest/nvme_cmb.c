@@ -310,6 +310,20 @@ static int check_slot(int fd, uint32_t slot, uint64_t sector, uint64_t off,
 	return 0;
 }
 
+#define EVICT_AHEAD_PARAM "/sys/module/p2pmap_nvme_cmb/parameters/evict_ahead"
+
+static int set_evict_ahead(int on)
+{
+	int fd = open(EVICT_AHEAD_PARAM, O_WRONLY);
+	int ok;
+
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, on ? "Y" : "N", 1) == 1;
+	close(fd);
+	return ok ? 0 : -EIO;
+}
+
 FIXTURE(cmb)
 {
 	int fd;
@@ -323,6 +337,12 @@ FIXTURE_SETUP(cmb)
 		SKIP(return, "p2pmap_nvme_cmb.ko is not loaded");
 	if (cmb_stat("info", "size") <= 0)
 		SKIP(return, "no CMB provider on " DISK);
+	/*
+	 * Each test sees the cache as its requests leave it: eviction ahead
+	 * (on by default) is off but in the test that turns it on, so that a
+	 * test following a streaming one is not thinned by its pressure.
+	 */
+	ASSERT_EQ(0, set_evict_ahead(0));
 	ASSERT_EQ(0, setup_data());
 	self->fd = cmb_open();
 	ASSERT_LE(0, self->fd);
@@ -332,6 +352,7 @@ FIXTURE_TEARDOWN(cmb)
 {
 	if (self->fd > 0)
 		close(self->fd);
+	set_evict_ahead(1);	/* the default (fails if unloaded: fine) */
 }
 
 /* One page staged into the CMB holds the bytes of the disk. */
@@ -758,6 +779,105 @@ TEST_F(cmb, exhausted_by_kept_chunks_fails_enospc_after_one_revoke)
 	EXPECT_EQ(0, put(self->fd, extra.slot));
 	for (i = 1; i < N; i++)
 		EXPECT_EQ(0, put(self->fd, st[i].slot));
+}
+
+/* Wait (5 s at most) until the evict-ahead worker has made its room. */
+static int wait_for_room(void)
+{
+	double t = now_s();
+
+	while (now_s() - t < 5) {
+		long long size = cmb_stat("info", "size");
+		long long in_use = cmb_stat("stats", "in_use");
+		long long target = cmb_stat("info", "free_target");
+
+		if (cmb_stat("info", "pressure") != 1 || size - in_use >= target)
+			return 0;
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * Stream @n MiB of the data through the CMB in 1 MiB chunks, held until
+ * revoked, letting the evict-ahead worker finish after each (the device's
+ * work between two faults). Return: the stall_evictions of the requests
+ * from chunk @from on; *@pressure: whether the provider was under pressure
+ * when chunk @from was asked for.
+ */
+static long long stream_once(struct __test_metadata *_metadata, int fd,
+			     struct p2pmap_test_cmb_stage *st, int n, int from,
+			     int *pressure)
+{
+	long long stalls = 0, before;
+	int i, err;
+
+	for (i = 0; i < n; i++)
+		st[i].slot = ~0U;
+	for (i = 0; i < n; i++) {
+		int64_t sector = sector_of((uint64_t)i * 256 * PAGE, 256 * PAGE);
+
+		if (i == from)
+			*pressure = cmb_stat("info", "pressure") == 1;
+		if (sector < 0)	/* a range across two extents */
+			continue;
+		before = cmb_stat("stats", "stall_evictions");
+		EXPECT_EQ(0, stage(fd, sector, 256, 0, &st[i]));
+		if (i >= from)
+			stalls += cmb_stat("stats", "stall_evictions") - before;
+		err = wait_for_room();
+		EXPECT_EQ(0, err) TH_LOG("no room made after request %d", i);
+		if (err)
+			break;
+	}
+	/* the newest chunk is live and holds the file's bytes */
+	for (i = n - 1; i >= 0 && st[i].slot == ~0U; i--)
+		;
+	if (i >= 0)
+		EXPECT_EQ(0, check_slot(fd, st[i].slot, st[i].sector,
+					(uint64_t)i * 256 * PAGE, 0, 256, SEED));
+	for (i = 0; i < n; i++)
+		if (st[i].slot != ~0U)
+			put(fd, st[i].slot);
+	return stalls;
+}
+
+/*
+ * 112 MiB streamed through the 64 MiB CMB, chunks held until revoked (a
+ * device mapping): once a request has had to revoke a held chunk to get
+ * space, the evict-ahead worker keeps room for the next ones while the
+ * "device" works, so no later request waits for an eviction; its evictions
+ * are counted apart (evicted_ahead). With the worker off, every request
+ * past the CMB's size evicts for itself. Both ways the data is right.
+ */
+TEST_F(cmb, evict_ahead_keeps_room_while_streaming)
+{
+	enum { N = DATA_SIZE / (256 * PAGE), FROM = 80 };	/* 112, CMB 64 */
+	static struct p2pmap_test_cmb_stage st[N];
+	long long ahead, stalls;
+	int pressure = 0;
+
+	ASSERT_EQ(0, set_evict_ahead(1));
+	ahead = cmb_stat("stats", "evicted_ahead");
+	stalls = stream_once(_metadata, self->fd, st, N, FROM, &pressure);
+	/* by chunk 80 the CMB is full of held chunks: one was revoked */
+	EXPECT_EQ(1, pressure);
+	EXPECT_EQ(0, stalls);
+	EXPECT_LT(ahead + (16LL << 20), cmb_stat("stats", "evicted_ahead"));
+	EXPECT_LT(0, cmb_stat("stats", "evict_ahead_ns"));
+	/* room for two 1 MiB requests, not more */
+	EXPECT_EQ(2LL << 20, cmb_stat("info", "free_target"));
+
+	ASSERT_EQ(0, set_evict_ahead(0));
+	ahead = cmb_stat("stats", "evicted_ahead");
+	stalls = stream_once(_metadata, self->fd, st, N, FROM, &pressure);
+	EXPECT_EQ(0, set_evict_ahead(1));
+	/* LRU over a cycle larger than the cache: every request misses */
+	EXPECT_LE(N - FROM - 4, stalls);
+	EXPECT_EQ(0, pressure);
+	EXPECT_EQ(ahead, cmb_stat("stats", "evicted_ahead"));
+	TH_LOG("with the worker off, %lld of the last %d requests evicted for themselves",
+	       stalls, N - FROM);
 }
 
 /* A forgotten chunk is never found again nor written back; its writes count lost. */
