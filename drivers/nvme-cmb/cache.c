@@ -698,11 +698,50 @@ void nvme_cmb_drain(struct nvme_cmb *cmb, enum p2pmap_revoke_cause cause)
 	flush_workqueue(nvme_cmb_wq);
 }
 
-/* A request handed out or failed: tell its batch. */
-static void nvme_cmb_batch_put(struct p2pmap_stage_batch *batch)
+/* Is the cache under streaming pressure now? Ends it when not. */
+static bool nvme_cmb_pressure_locked(struct nvme_cmb *cmb)
 {
-	if (atomic_dec_and_test(&batch->pending))
-		batch->done(batch);
+	lockdep_assert_held(&cmb->lock);
+	if (cmb->pressure &&
+	    (!READ_ONCE(evict_ahead) || cmb->state != NVME_CMB_LIVE ||
+	     time_after(jiffies, cmb->pressure_at + NVME_CMB_PRESSURE)))
+		cmb->pressure = false;
+	return cmb->pressure;
+}
+
+/*
+ * After a batch of @nr pages was given space: under pressure, keep room
+ * for two more like it (at most half the CMB) and wake the worker when
+ * there is less.
+ */
+static void nvme_cmb_evict_ahead_kick(struct nvme_cmb *cmb, unsigned long nr)
+{
+	mutex_lock(&cmb->lock);
+	if (nvme_cmb_pressure_locked(cmb)) {
+		cmb->free_target = min(2 * nr, cmb->npages / 2);
+		if (cmb->npages - cmb->used_pages < cmb->free_target)
+			queue_work(nvme_cmb_wq, &cmb->evict_work);
+	}
+	mutex_unlock(&cmb->lock);
+}
+
+/*
+ * A request handed out or failed: tell its batch. After the last one, the
+ * evict-ahead worker is woken if needed: it runs while the stager's caller
+ * uses what it got (a device's job), not while the stager waits.
+ */
+static void nvme_cmb_batch_put(struct nvme_cmb *cmb,
+			       struct p2pmap_stage_batch *batch)
+{
+	unsigned long nr = 0;
+	unsigned int i;
+
+	if (!atomic_dec_and_test(&batch->pending))
+		return;
+	for (i = 0; i < batch->nr_reqs; i++)
+		nr += batch->reqs[i].nr_pages;
+	batch->done(batch);	/* @batch may be gone after this */
+	nvme_cmb_evict_ahead_kick(cmb, nr);
 }
 
 /**
@@ -743,11 +782,12 @@ void nvme_cmb_read_done_locked(struct nvme_cmb_extent *ext,
 
 /**
  * nvme_cmb_complete_waiters() - tell batches their requests are answered
+ * @cmb: the CMB.
  * @done: from nvme_cmb_read_done_locked().
  *
  * Context: process context, without the cmb lock.
  */
-void nvme_cmb_complete_waiters(struct list_head *done)
+void nvme_cmb_complete_waiters(struct nvme_cmb *cmb, struct list_head *done)
 {
 	struct nvme_cmb_handle *h, *tmp;
 	struct p2pmap_stage_batch *batch;
@@ -758,7 +798,7 @@ void nvme_cmb_complete_waiters(struct list_head *done)
 		h->batch = NULL;
 		h->req = NULL;
 		kref_put(&h->ref, nvme_cmb_handle_release);
-		nvme_cmb_batch_put(batch);
+		nvme_cmb_batch_put(cmb, batch);
 	}
 }
 
@@ -1107,33 +1147,6 @@ out_error:
 	atomic64_inc(&cmb->stats.errors);
 }
 
-/* Is the cache under streaming pressure now? Ends it when not. */
-static bool nvme_cmb_pressure_locked(struct nvme_cmb *cmb)
-{
-	lockdep_assert_held(&cmb->lock);
-	if (cmb->pressure &&
-	    (!READ_ONCE(evict_ahead) || cmb->state != NVME_CMB_LIVE ||
-	     time_after(jiffies, cmb->pressure_at + NVME_CMB_PRESSURE)))
-		cmb->pressure = false;
-	return cmb->pressure;
-}
-
-/*
- * After a batch of @nr pages was given space: under pressure, keep room
- * for two more like it (at most half the CMB) and wake the worker when
- * there is less.
- */
-static void nvme_cmb_evict_ahead_kick(struct nvme_cmb *cmb, unsigned long nr)
-{
-	mutex_lock(&cmb->lock);
-	if (nvme_cmb_pressure_locked(cmb)) {
-		cmb->free_target = min(2 * nr, cmb->npages / 2);
-		if (cmb->npages - cmb->used_pages < cmb->free_target)
-			queue_work(nvme_cmb_wq, &cmb->evict_work);
-	}
-	mutex_unlock(&cmb->lock);
-}
-
 /**
  * nvme_cmb_evict_ahead_work() - evict ahead of need
  * @work: &nvme_cmb.evict_work.
@@ -1197,7 +1210,6 @@ int nvme_cmb_stage_batch(struct p2pmap_provider *provider,
 			 struct p2pmap_stage_batch *batch)
 {
 	struct nvme_cmb *cmb = to_nvme_cmb(provider);
-	unsigned long nr = 0;
 	bool alive = false;
 	unsigned int i;
 
@@ -1208,12 +1220,9 @@ int nvme_cmb_stage_batch(struct p2pmap_provider *provider,
 		return -EINVAL;
 
 	atomic_set(&batch->pending, 1);	/* ours, while staging */
-	for (i = 0; i < batch->nr_reqs; i++) {
-		nr += batch->reqs[i].nr_pages;
+	for (i = 0; i < batch->nr_reqs; i++)
 		nvme_cmb_stage_one(cmb, batch, &batch->reqs[i], &alive);
-	}
-	nvme_cmb_batch_put(batch);	/* @batch may be gone after this */
-	nvme_cmb_evict_ahead_kick(cmb, nr);
+	nvme_cmb_batch_put(cmb, batch);	/* @batch may be gone after this */
 	return 0;
 }
 

@@ -337,7 +337,7 @@ void nvme_cmb_evict_ahead_work(struct work_struct *work);
 void nvme_cmb_drain(struct nvme_cmb *cmb, enum p2pmap_revoke_cause cause);
 void nvme_cmb_read_done_locked(struct nvme_cmb_extent *ext,
 			       struct list_head *done);
-void nvme_cmb_complete_waiters(struct list_head *done);
+void nvme_cmb_complete_waiters(struct nvme_cmb *cmb, struct list_head *done);
 void nvme_cmb_ext_free_mem(struct nvme_cmb_extent *ext);
 bool nvme_cmb_ext_check_locked(struct nvme_cmb_extent *ext,
 			       struct list_head *wb, struct list_head *dead);

@@ -143,7 +143,7 @@ void nvme_cmb_io_done(struct work_struct *work)
 	wake_up_all(&cmb->wq);
 	mutex_unlock(&cmb->lock);
 
-	nvme_cmb_complete_waiters(&done);
+	nvme_cmb_complete_waiters(cmb, &done);
 	list_for_each_entry_safe(ext, tmp, &dead, lru_node)
 		nvme_cmb_ext_free_mem(ext);
 }

@@ -371,6 +371,16 @@ TEST_F_TIMEOUT(bench, bad_arguments_are_refused, 900)
 	EXPECT_NE(NULL, strstr(err, "not on a block device"));
 	EXPECT_EQ(2, run("p2pmap bench --sizes 4K /nonexistent", err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, "not a directory"));
+	EXPECT_EQ(2, run("p2pmap bench --bio-size 6K --sizes 4K .", err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "--bio-size"));
+	EXPECT_EQ(2, run("p2pmap bench --bio-size 2M --sizes 4K .", err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "at most 1 MiB"));
+	EXPECT_EQ(2, run("p2pmap bench --bio-depth 0 --sizes 4K .", err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "--bio-depth"));
+	/* 256 x 1 MiB in flight: more than the rig's CMB */
+	EXPECT_EQ(2, run("p2pmap bench --bio-depth 256 --bio-size 1M --sizes 4K .",
+			 err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "do not fit"));
 	EXPECT_NE(0, access("p2pmap-bench.dat", F_OK));
 }
 

@@ -50,6 +50,8 @@
 #define BENCH_PIECE		(4ULL << 20)	/* bytes a job or a read moves */
 #define BENCH_BIO_DEPTH		32
 #define BENCH_BIO_BYTES		(128ULL << 10)
+#define BENCH_BIO_MAX_DEPTH	256		/* the debugfs loop's limits */
+#define BENCH_BIO_MAX_BYTES	(1ULL << 20)
 /* the bio loop reads the file again until it has moved this much */
 #define BENCH_BIO_MIN_BYTES	(256ULL << 20)
 #define BENCH_MAX_SIZES		24
@@ -64,6 +66,10 @@ const struct cli_option cli_bench_options[] = {
 	  "leave out default sizes above SIZE (default 16 times the CMB)" },
 	{ "rounds", CLI_ARG_REQUIRED, "N",
 	  "measure every size N times, each on a freshly written file, and keep the median (default 3)" },
+	{ "bio-depth", CLI_ARG_REQUIRED, "N",
+	  "bios the bare bio loop keeps in flight (default 32)" },
+	{ "bio-size", CLI_ARG_REQUIRED, "SIZE",
+	  "bytes per bio of the bare bio loop, 4K..1M (default 128K); depth x size must fit the CMB" },
 	{ "svg", CLI_ARG_REQUIRED, "FILE",
 	  "write the plot of throughput against size to FILE (SVG)" },
 	{ "json", CLI_ARG_REQUIRED, "FILE",
@@ -178,6 +184,8 @@ struct bench {
 	struct p2pmap *p2pmap;
 	struct p2pmap_dgpu *dgpu;
 	uint64_t piece;
+	unsigned int bio_depth;
+	uint64_t bio_bytes;
 	uint32_t vram;
 	void *vram_map;
 	void *host;
@@ -587,8 +595,8 @@ static int bench_bio(struct bench *b, uint64_t size, struct bench_result *r)
 	fd = open(b->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return bench_fail(r, -errno, "opening the file");
-	head = snprintf(cmd, 64, "%d %d %llu %llu ", fd, BENCH_BIO_DEPTH,
-			(unsigned long long)BENCH_BIO_BYTES,
+	head = snprintf(cmd, 64, "%d %u %llu %llu ", fd, b->bio_depth,
+			(unsigned long long)b->bio_bytes,
 			(unsigned long long)passes);
 	ret = bench_extents(fd, size, cmd + head, 64 * 1024 - head, r);
 	if (ret)
@@ -984,7 +992,7 @@ static void bench_print_text(const struct bench *b,
 	fprintf(o, "p2pmap bench: %s, CMB %s of %s; pieces of %s, bio loop %d x %llu KiB (repeated to 256 MiB); median of %u rounds\n",
 		b->path, cli_format_bytes(b->cmb_size, cmb, sizeof(cmb)),
 		b->cmb_pci, cli_format_bytes(b->piece, sz, sizeof(sz)),
-		BENCH_BIO_DEPTH, (unsigned long long)BENCH_BIO_BYTES >> 10,
+		b->bio_depth, (unsigned long long)b->bio_bytes >> 10,
 		b->rounds);
 	for (p = 0; p < BENCH_NR_PATHS; p++)
 		fprintf(o, "  %-8s %s\n", bench_path_names[p], bench_path_help[p]);
@@ -1084,8 +1092,8 @@ static int bench_print_json(const struct bench *b, const struct bench_bar *bars,
 	json_string(&w, "cmb", b->cmb_pci);
 	json_u64(&w, "cmb_size", b->cmb_size);
 	json_u64(&w, "piece", b->piece);
-	json_u64(&w, "bio_depth", BENCH_BIO_DEPTH);
-	json_u64(&w, "bio_bytes", BENCH_BIO_BYTES);
+	json_u64(&w, "bio_depth", b->bio_depth);
+	json_u64(&w, "bio_bytes", b->bio_bytes);
 	json_u64(&w, "rounds", b->rounds);
 	json_array_begin(&w, "sizes");
 	for (si = 0; si < b->nr_sizes; si++) {
@@ -1224,6 +1232,12 @@ static int bench_setup(struct bench *b)
 			BENCH_DEBUGFS, strerror(-ret));
 		return CLI_EXIT_UNAVAILABLE;
 	}
+	if ((uint64_t)b->bio_depth * b->bio_bytes > b->cmb_size) {
+		fprintf(b->inv->err,
+			"p2pmap: bench: the bio loop's %u x %" PRIu64 " KiB in flight do not fit the %" PRIu64 " MiB CMB\n",
+			b->bio_depth, b->bio_bytes >> 10, b->cmb_size >> 20);
+		return CLI_EXIT_USAGE;
+	}
 	ret = p2pmap_dgpu_open(P2PMAP_DGPU_KIND_PCI, &b->dgpu);
 	if (ret) {
 		fprintf(b->inv->err, "p2pmap: bench: no PCI dummy GPU (p2pmap_dgpu): %s\n",
@@ -1297,6 +1311,30 @@ int cli_bench_command(const struct cli_invocation *inv)
 		if (ret)
 			goto out_free;
 		b->rounds = n;
+	}
+	b->bio_depth = BENCH_BIO_DEPTH;
+	v = cli_option_value(inv, "bio-depth");
+	if (v) {
+		uint64_t n;
+
+		ret = cli_parse_count(inv, "--bio-depth", v, 1, BENCH_BIO_MAX_DEPTH, &n);
+		if (ret)
+			goto out_free;
+		b->bio_depth = n;
+	}
+	b->bio_bytes = BENCH_BIO_BYTES;
+	v = cli_option_value(inv, "bio-size");
+	if (v) {
+		ret = cli_parse_size(inv, "--bio-size", v, &b->bio_bytes);
+		if (ret)
+			goto out_free;
+		if (!b->bio_bytes || b->bio_bytes % BENCH_PAGE ||
+		    b->bio_bytes > BENCH_BIO_MAX_BYTES) {
+			ret = cli_usage_error(inv,
+					      "invalid --bio-size '%s': a multiple of 4 KiB, at most 1 MiB (one bio's vectors)",
+					      v);
+			goto out_free;
+		}
 	}
 	v = cli_option_value(inv, "sizes");
 	if (v) {
