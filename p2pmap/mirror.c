@@ -134,6 +134,22 @@ struct p2pmap_entry {
 	bool revoked;
 };
 
+/*
+ * struct p2pmap_fault_arrays - a fault's per-page arrays, for @cap pages
+ * @cap: pages they hold (0: none allocated).
+ * @pages: the answer, per page.
+ * @pfns: hmm_range_fault() scratch.
+ * @segs: one segment per VMA at most; a VMA is at least a page.
+ * @dma_mapped: pages[i].addr is a DMA mapping.
+ */
+struct p2pmap_fault_arrays {
+	unsigned long cap;
+	struct p2pmap_page *pages;
+	unsigned long *pfns;
+	struct p2pmap_segment *segs;
+	unsigned long *dma_mapped;
+};
+
 struct p2pmap_mirror {
 	struct mmu_interval_notifier notifier;
 	struct p2pmap_importer *importer;
@@ -177,6 +193,14 @@ struct p2pmap_mirror {
 	 * a layout recall that waits for the attempts in flight to finish.
 	 */
 	struct rw_semaphore fault_sem;
+	/*
+	 * arrays_lock protects arrays: kept between faults for the next one
+	 * (allocating and zeroing ~100 KiB per 4 MiB fault showed in traces);
+	 * only ever trylocked -- a fault that finds it taken allocates its own.
+	 */
+	struct mutex arrays_lock;
+	struct p2pmap_fault_arrays arrays;
+
 	/* map_blocks or a commit of ours is invalidating the page cache */
 	atomic_t self_inval;
 	/* moves when an event may have freed blocks: write layouts map again */
@@ -792,6 +816,13 @@ struct p2pmap_segment {
 	unsigned long vma_npages;
 };
 
+/*
+ * Pages a mirror's fault arrays are made for when it is created (larger
+ * faults grow them): a dummy GPU job piece; a mirror's first fault then
+ * allocates nothing.
+ */
+#define P2PMAP_FAULT_ARRAYS_PAGES	1024
+
 /* attempts a fault makes before it may give up with -EBUSY */
 #define P2PMAP_FAULT_MIN_TRIES	8
 
@@ -806,7 +837,76 @@ struct p2pmap_fault {
 	struct p2pmap_segment *segs;
 	unsigned int nsegs;
 	struct list_head held;		/* chunks staged by this attempt */
+	struct p2pmap_fault_arrays own;	/* when the mirror's are in use */
+	bool cached;			/* the arrays are the mirror's */
 };
+
+static void p2pmap_fault_arrays_free(struct p2pmap_fault_arrays *a)
+{
+	bitmap_free(a->dma_mapped);
+	kvfree(a->segs);
+	kvfree(a->pfns);
+	kvfree(a->pages);
+	memset(a, 0, sizeof(*a));
+}
+
+static int p2pmap_fault_arrays_alloc(struct p2pmap_fault_arrays *a,
+				     unsigned long n)
+{
+	a->pages = kvcalloc(n, sizeof(*a->pages), GFP_KERNEL);
+	a->pfns = kvcalloc(n, sizeof(*a->pfns), GFP_KERNEL);
+	a->segs = kvcalloc(n, sizeof(*a->segs), GFP_KERNEL);
+	a->dma_mapped = bitmap_zalloc(n, GFP_KERNEL);
+	if (!a->pages || !a->pfns || !a->segs || !a->dma_mapped) {
+		p2pmap_fault_arrays_free(a);
+		return -ENOMEM;
+	}
+	a->cap = n;
+	return 0;
+}
+
+/*
+ * Give @f its arrays: the mirror's when no other fault uses them (grown if
+ * too small; the answer and the DMA bitmap zeroed, the rest is written
+ * before it is read), else its own. Undone by p2pmap_fault_put_arrays().
+ */
+static int p2pmap_fault_get_arrays(struct p2pmap_fault *f)
+{
+	struct p2pmap_mirror *mirror = f->mirror;
+	struct p2pmap_fault_arrays *a = &f->own;
+
+	if (mutex_trylock(&mirror->arrays_lock)) {
+		a = &mirror->arrays;
+		if (a->cap < f->npages) {
+			p2pmap_fault_arrays_free(a);
+			if (p2pmap_fault_arrays_alloc(a, f->npages)) {
+				mutex_unlock(&mirror->arrays_lock);
+				return -ENOMEM;
+			}
+		} else {
+			memset(a->pages, 0, f->npages * sizeof(*a->pages));
+			bitmap_zero(a->dma_mapped, f->npages);
+		}
+		f->cached = true;
+	} else if (p2pmap_fault_arrays_alloc(a, f->npages)) {
+		return -ENOMEM;
+	}
+	f->pages = a->pages;
+	f->pfns = a->pfns;
+	f->segs = a->segs;
+	f->dma_mapped = a->dma_mapped;
+	return 0;
+}
+
+static void p2pmap_fault_put_arrays(struct p2pmap_fault *f)
+{
+	if (f->cached) {
+		lockdep_assert_held(&f->mirror->arrays_lock);
+		mutex_unlock(&f->mirror->arrays_lock);
+		return;
+	}
+	p2pmap_fault_arrays_free(&f->own);
+}
 
 static void p2pmap_fault_put_files(struct p2pmap_fault *f)
 {
@@ -1767,18 +1867,13 @@ int p2pmap_mirror_fault(struct p2pmap_mirror *mirror, unsigned long start,
 	f.first = (start - mirror->start) >> PAGE_SHIFT;
 	f.npages = npages;
 	INIT_LIST_HEAD(&f.held);
-	f.pages = kvcalloc(npages, sizeof(*f.pages), GFP_KERNEL);
-	f.pfns = kvcalloc(npages, sizeof(*f.pfns), GFP_KERNEL);
-	/* one segment per VMA at most; a VMA is at least a page */
-	f.segs = kvcalloc(npages, sizeof(*f.segs), GFP_KERNEL);
-	f.dma_mapped = bitmap_zalloc(npages, GFP_KERNEL);
-	ret = -ENOMEM;
-	if (!f.pages || !f.pfns || !f.segs || !f.dma_mapped)
-		goto out_free;
+	ret = p2pmap_fault_get_arrays(&f);
+	if (ret)
+		return ret;
 
 	ret = -ESRCH;
 	if (!mmget_not_zero(mm))	/* pairs with mmput() below */
-		goto out_free;
+		goto out_put_arrays;
 
 	p2pmap_stats_fault_begin(mirror->importer);
 	for (attempts = 0;; attempts++) {
@@ -1843,11 +1938,8 @@ int p2pmap_mirror_fault(struct p2pmap_mirror *mirror, unsigned long start,
 		break;
 	}
 	mmput(mm);
-out_free:
-	bitmap_free(f.dma_mapped);
-	kvfree(f.segs);
-	kvfree(f.pfns);
-	kvfree(f.pages);
+out_put_arrays:
+	p2pmap_fault_put_arrays(&f);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(p2pmap_mirror_fault);
@@ -2181,19 +2273,28 @@ struct p2pmap_mirror *p2pmap_mirror_create(struct p2pmap_importer *importer,
 	mutex_init(&mirror->layout_lock);
 	INIT_LIST_HEAD(&mirror->wlayouts);
 	init_rwsem(&mirror->fault_sem);
+	mutex_init(&mirror->arrays_lock);
 	atomic_set(&mirror->self_inval, 0);
 	atomic_set(&mirror->maps_gen, 0);
 	INIT_WORK(&mirror->commit_work, p2pmap_mirror_commit_work);
 	mirror->cred = get_current_cred();	/* pairs with put_cred() in destroy */
 
+	ret = p2pmap_fault_arrays_alloc(&mirror->arrays,
+					min_t(unsigned long, mirror->npages,
+					      P2PMAP_FAULT_ARRAYS_PAGES));
+	if (ret)
+		goto out_free_entries;
+
 	ret = mmu_interval_notifier_insert(&mirror->notifier, mm, start, length,
 					   &p2pmap_mirror_notifier_ops);
 	if (ret)
-		goto out_free_entries;
+		goto out_free_arrays;
 
 	p2pmap_importer_add_mirror(importer, &mirror->node);
 	return mirror;
 
+out_free_arrays:
+	p2pmap_fault_arrays_free(&mirror->arrays);
 out_free_entries:
 	put_cred(mirror->cred);
 	kvfree(mirror->entries);
@@ -2248,6 +2349,7 @@ void p2pmap_mirror_destroy(struct p2pmap_mirror *mirror)
 	}
 
 	put_cred(mirror->cred);
+	p2pmap_fault_arrays_free(&mirror->arrays);
 	kvfree(mirror->entries);
 	kfree(mirror);
 }

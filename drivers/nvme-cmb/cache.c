@@ -712,13 +712,14 @@ static bool nvme_cmb_pressure_locked(struct nvme_cmb *cmb)
 /*
  * After a batch of @nr pages was given space: under pressure, keep room
  * for two more like it (at most half the CMB) and wake the worker when
- * there is less.
+ * there is less; the @nr pages most recently used are not its to evict.
  */
 static void nvme_cmb_evict_ahead_kick(struct nvme_cmb *cmb, unsigned long nr)
 {
 	mutex_lock(&cmb->lock);
 	if (nvme_cmb_pressure_locked(cmb)) {
 		cmb->free_target = min(2 * nr, cmb->npages / 2);
+		cmb->keep_pages = nr;
 		if (cmb->npages - cmb->used_pages < cmb->free_target)
 			queue_work(nvme_cmb_wq, &cmb->evict_work);
 	}
@@ -831,15 +832,26 @@ static void nvme_cmb_handle_attach_locked(struct nvme_cmb_handle *h,
  * The least recently used extent that can go now: one nobody holds first,
  * else the least recently used held one -- but none while the owners of a
  * held extent evicted earlier have not put it yet (a slow owner, a device
- * DMA in flight, must not make eviction revoke the whole cache).
+ * DMA in flight, must not make eviction revoke the whole cache). The most
+ * recently used extents holding @keep pages are never chosen (the
+ * evict-ahead worker keeps what was just handed out).
  */
 static struct nvme_cmb_extent *
-nvme_cmb_lru_victim_locked(struct nvme_cmb *cmb)
+nvme_cmb_lru_victim_locked(struct nvme_cmb *cmb, unsigned long keep)
 {
-	struct nvme_cmb_extent *ext, *held = NULL;
+	struct nvme_cmb_extent *ext, *held = NULL, *stop = NULL;
+	unsigned long kept = 0;
 
 	lockdep_assert_held(&cmb->lock);
+	list_for_each_entry_reverse(ext, &cmb->lru, lru_node) {
+		if (kept >= keep)
+			break;
+		kept += ext->nr_pages;
+		stop = ext;
+	}
 	list_for_each_entry(ext, &cmb->lru, lru_node) {
+		if (ext == stop)
+			break;
 		if (ext->state == NVME_CMB_EXT_STAGING || ext->io_busy)
 			continue;
 		if (!ext->nr_handles)
@@ -880,7 +892,7 @@ static long nvme_cmb_alloc_locked(struct nvme_cmb *cmb, unsigned int nr,
 			return -EAGAIN;
 		if (*evicted && (!list_empty(revokes) || !list_empty(wb)))
 			return -ENOSPC;	/* finish those first, then retry */
-		ext = nvme_cmb_lru_victim_locked(cmb);
+		ext = nvme_cmb_lru_victim_locked(cmb, 0);
 		if (!ext)
 			return -ENOSPC;
 		if (ext->nr_handles) {
@@ -1175,7 +1187,7 @@ void nvme_cmb_evict_ahead_work(struct work_struct *work)
 			mutex_unlock(&cmb->lock);
 			break;
 		}
-		ext = nvme_cmb_lru_victim_locked(cmb);
+		ext = nvme_cmb_lru_victim_locked(cmb, cmb->keep_pages);
 		if (!ext) {
 			mutex_unlock(&cmb->lock);
 			break;

@@ -101,8 +101,8 @@ struct nvme_cmb_stats {
  * @p2pmem: p2pdma backend: the memory taken from nvme's P2PDMA pool.
  * @first_page: struct page of the CMB's first page.
  * @lock: protects @state, @bitmap, @used_pages, @evict_pending, @tree, @lru,
- *	@extents, @pressure, @pressure_at, @free_target, and every extent's
- *	and handle's fields documented as "cmb lock".
+ *	@extents, @pressure, @pressure_at, @free_target, @keep_pages, and
+ *	every extent's and handle's fields documented as "cmb lock".
  * @state: enum nvme_cmb_state.
  * @gen: bumped whenever everything is revoked (reset, removal, unload):
  *	reads submitted under an older one are void.
@@ -118,6 +118,8 @@ struct nvme_cmb_stats {
  *	second.
  * @pressure_at: jiffies of the last eviction of a held extent.
  * @free_target: pages the evict-ahead worker keeps free under @pressure.
+ * @keep_pages: the worker leaves the most recently used extents holding
+ *	this many pages alone (the last batch's: just handed out).
  * @tree: cached extents indexed by absolute sector (all disks).
  * @lru: cached extents, least recently used first.
  * @extents: every extent that holds CMB pages (for teardown).
@@ -162,6 +164,7 @@ struct nvme_cmb {
 	bool pressure;
 	unsigned long pressure_at;
 	unsigned long free_target;
+	unsigned long keep_pages;
 	struct rb_root_cached tree;
 	struct list_head lru;
 	struct list_head extents;

@@ -854,8 +854,10 @@ TEST_F(cmb, evict_ahead_keeps_room_while_streaming)
 {
 	enum { N = DATA_SIZE / (256 * PAGE), FROM = 80 };	/* 112, CMB 64 */
 	static struct p2pmap_test_cmb_stage st[N];
-	long long ahead, stalls;
-	int pressure = 0;
+	struct p2pmap_test_cmb_stage all;
+	struct p2pmap_test_cmb_status s;
+	long long ahead, stalls, ns;
+	int pressure = 0, i;
 
 	ASSERT_EQ(0, set_evict_ahead(1));
 	ahead = cmb_stat("stats", "evicted_ahead");
@@ -867,6 +869,25 @@ TEST_F(cmb, evict_ahead_keeps_room_while_streaming)
 	EXPECT_LT(0, cmb_stat("stats", "evict_ahead_ns"));
 	/* room for two 1 MiB requests, not more */
 	EXPECT_EQ(2LL << 20, cmb_stat("info", "free_target"));
+
+	/*
+	 * Still under pressure, a request as large as the CMB: the worker
+	 * cannot make room without taking what was just handed out, so it
+	 * does not.
+	 */
+	ASSERT_EQ(1, cmb_stat("info", "pressure"));
+	ns = cmb_stat("stats", "evict_ahead_ns");
+	ASSERT_EQ(0, stage(self->fd, (128ULL << 20) / 512,
+			   cmb_stat("info", "size") / PAGE, 0, &all));
+	ahead = cmb_stat("stats", "evicted_ahead");
+	/* the worker was woken (it runs, and finds nothing it may take) */
+	for (i = 0; i < 5000 && cmb_stat("stats", "evict_ahead_ns") == ns; i++)
+		usleep(1000);
+	EXPECT_LT(ns, cmb_stat("stats", "evict_ahead_ns"));
+	ASSERT_EQ(0, status(self->fd, all.slot, &s));
+	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_LIVE, s.slot_state);
+	EXPECT_EQ(ahead, cmb_stat("stats", "evicted_ahead"));
+	EXPECT_EQ(0, put(self->fd, all.slot));
 
 	ASSERT_EQ(0, set_evict_ahead(0));
 	ahead = cmb_stat("stats", "evicted_ahead");
