@@ -163,6 +163,11 @@ TEST_F_TIMEOUT(bench, json_is_complete, 900)
 	EXPECT_EQ(3u, jf_len(&j, "bars"));
 	EXPECT_EQ(1u, jf_u64(&j, "rounds"));
 	EXPECT_NE(UINT64_MAX, jf_u64(&j, "cmb_size"));
+	/* the bare loop's default shape: 1 MiB bios, as many as fit, 16 at most */
+	EXPECT_EQ(1u << 20, jf_u64(&j, "bio_bytes"));
+	EXPECT_LE(1u, jf_u64(&j, "bio_depth"));
+	EXPECT_GE(16u, jf_u64(&j, "bio_depth"));
+	EXPECT_GE(jf_u64(&j, "cmb_size"), jf_u64(&j, "bio_depth") * jf_u64(&j, "bio_bytes"));
 	for (s = 0; s < 3; s++) {
 		double map, bio, got;
 		char key[96];
