@@ -1222,6 +1222,7 @@ int nvme_cmb_stage_batch(struct p2pmap_provider *provider,
 			 struct p2pmap_stage_batch *batch)
 {
 	struct nvme_cmb *cmb = to_nvme_cmb(provider);
+	struct blk_plug plug;
 	bool alive = false;
 	unsigned int i;
 
@@ -1232,8 +1233,16 @@ int nvme_cmb_stage_batch(struct p2pmap_provider *provider,
 		return -EINVAL;
 
 	atomic_set(&batch->pending, 1);	/* ours, while staging */
+	/*
+	 * One plug for the whole batch (the per-extent plugs of
+	 * nvme_cmb_submit() nest in it): the reads of every range reach the
+	 * driver together, one doorbell write for them, instead of one per
+	 * range. A stage_one() that sleeps flushes it, as any plug.
+	 */
+	blk_start_plug(&plug);
 	for (i = 0; i < batch->nr_reqs; i++)
 		nvme_cmb_stage_one(cmb, batch, &batch->reqs[i], &alive);
+	blk_finish_plug(&plug);
 	nvme_cmb_batch_put(cmb, batch);	/* @batch may be gone after this */
 	return 0;
 }
