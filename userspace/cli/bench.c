@@ -1283,6 +1283,24 @@ static int bench_setup(struct bench *b)
 	return CLI_EXIT_OK;
 }
 
+/* Option --@name, a count from 1 to @max, into *@out when given. */
+static int bench_count_option(const struct cli_invocation *inv,
+			      const char *name, uint64_t max, unsigned int *out)
+{
+	const char *v = cli_option_value(inv, name);
+	char flag[32];
+	uint64_t n;
+	int ret;
+
+	if (!v)
+		return CLI_EXIT_OK;
+	snprintf(flag, sizeof(flag), "--%s", name);
+	ret = cli_parse_count(inv, flag, v, 1, max, &n);
+	if (!ret)
+		*out = n;
+	return ret;
+}
+
 static void bench_teardown(struct bench *b)
 {
 	if (b->vram_map)
@@ -1314,25 +1332,14 @@ int cli_bench_command(const struct cli_invocation *inv)
 			goto out_free;
 	}
 	b->rounds = 3;
-	v = cli_option_value(inv, "rounds");
-	if (v) {
-		uint64_t n;
-
-		ret = cli_parse_count(inv, "--rounds", v, 1, BENCH_MAX_ROUNDS, &n);
-		if (ret)
-			goto out_free;
-		b->rounds = n;
-	}
+	ret = bench_count_option(inv, "rounds", BENCH_MAX_ROUNDS, &b->rounds);
+	if (ret)
+		goto out_free;
 	b->bio_depth = 0;	/* default: BENCH_BIO_DEPTH, within the CMB */
-	v = cli_option_value(inv, "bio-depth");
-	if (v) {
-		uint64_t n;
-
-		ret = cli_parse_count(inv, "--bio-depth", v, 1, BENCH_BIO_MAX_DEPTH, &n);
-		if (ret)
-			goto out_free;
-		b->bio_depth = n;
-	}
+	ret = bench_count_option(inv, "bio-depth", BENCH_BIO_MAX_DEPTH,
+				 &b->bio_depth);
+	if (ret)
+		goto out_free;
 	b->bio_bytes = BENCH_BIO_BYTES;
 	v = cli_option_value(inv, "bio-size");
 	if (v) {
