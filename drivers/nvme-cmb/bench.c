@@ -139,7 +139,7 @@ static u64 nvme_cmb_bench_loop(struct nvme_cmb_bench *b,
 			       unsigned int passes, unsigned int depth,
 			       unsigned int bio_pages, u64 *bios, u64 *ns)
 {
-	unsigned int pass, n, i, pos = 0;
+	unsigned int pass, n, pos = 0;
 	sector_t sector, left;
 	ktime_t start;
 	struct bio *bio;
@@ -174,9 +174,8 @@ static u64 nvme_cmb_bench_loop(struct nvme_cmb_bench *b,
 				bio->bi_iter.bi_sector = sector;
 				bio->bi_end_io = nvme_cmb_bench_end_io;
 				bio->bi_private = b;
-				for (i = 0; i < n; i++)
-					__bio_add_page(bio, chunk->pages[pos + i],
-						       PAGE_SIZE, 0);
+				/* as staging does: a bvec per contiguous run */
+				nvme_cmb_bio_add_pages(bio, chunk->pages + pos, n);
 				submit_bio(bio);
 				(*bios)++;
 				pos += n;

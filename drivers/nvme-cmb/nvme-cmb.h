@@ -374,6 +374,8 @@ void nvme_cmb_uevent_exit(void);
 
 /* stage.c */
 void nvme_cmb_end_io(struct bio *bio);
+void nvme_cmb_bio_add_pages(struct bio *bio, struct page **pages,
+			    unsigned int n);
 void nvme_cmb_submit(struct nvme_cmb_extent *ext, blk_opf_t opf,
 		     unsigned int lo, unsigned int hi);
 void nvme_cmb_io_done(struct work_struct *work);

@@ -39,6 +39,32 @@ void nvme_cmb_end_io(struct bio *bio)
 }
 
 /**
+ * nvme_cmb_bio_add_pages() - add CMB pages to a bio
+ * @bio: a bio with room for @n vectors.
+ * @pages: the pages, in order.
+ * @n: how many.
+ *
+ * One multi-page bvec per run of pages contiguous in the CMB (the block
+ * layer splits it as the queue needs), not a __bio_add_page() per page:
+ * under emulation, and on a kernel with KASAN and P2PDMA, that per-page
+ * work costs more than the read.
+ *
+ * Context: any context.
+ */
+void nvme_cmb_bio_add_pages(struct bio *bio, struct page **pages,
+			    unsigned int n)
+{
+	unsigned int j, run;
+
+	for (j = 0; j < n; j += run) {
+		for (run = 1; j + run < n &&
+		     pages[j + run] == nth_page(pages[j], run); run++)
+			;
+		__bio_add_page(bio, pages[j], run << PAGE_SHIFT, 0);
+	}
+}
+
+/**
  * nvme_cmb_submit() - start reading or writing an extent
  * @ext: the extent, with @io_busy set and counted in @cmb->inflight by the
  *	caller (under the cmb lock).
@@ -54,7 +80,7 @@ void nvme_cmb_submit(struct nvme_cmb_extent *ext, blk_opf_t opf,
 		     unsigned int lo, unsigned int hi)
 {
 	struct block_device *bdev = ext->disk->part0;
-	unsigned int i = lo, n, j, run;
+	unsigned int i = lo, n;
 	struct blk_plug plug;
 	struct bio *bio;
 
@@ -72,20 +98,7 @@ void nvme_cmb_submit(struct nvme_cmb_extent *ext, blk_opf_t opf,
 			((sector_t)i << (PAGE_SHIFT - SECTOR_SHIFT));
 		bio->bi_end_io = nvme_cmb_end_io;
 		bio->bi_private = ext;
-		/*
-		 * The extent's pages are contiguous in the CMB: one multi-page
-		 * bvec per run of them (the block layer splits it as the queue
-		 * needs), not a bio_add_page() per page -- under emulation
-		 * that per-page work costs as much as the read.
-		 */
-		for (j = 0; j < n; j += run) {
-			for (run = 1; j + run < n &&
-			     ext->pages[i + j + run] ==
-			     nth_page(ext->pages[i + j], run); run++)
-				;
-			__bio_add_page(bio, ext->pages[i + j], run << PAGE_SHIFT,
-				       0);
-		}
+		nvme_cmb_bio_add_pages(bio, ext->pages + i, n);
 		i += n;
 		atomic_inc(&ext->io_pending);
 		submit_bio(bio);
