@@ -87,13 +87,15 @@ bench: setup
 debug-kernel:
 	@scripts/debug-kernel --build
 
-# 'make check' on the debug kernel. The modules are rebuilt against it;
-# the next plain 'make' rebuilds them for the stock kernel.
+# The guest suite on the debug kernel, each kernel path once (run-all
+# --plan debug: CI's 90 minutes hold make check, the kernel's build and
+# this). The modules are rebuilt against it; the next plain 'make'
+# rebuilds them for the stock kernel.
 check-debug: setup
 	@scripts/debug-kernel --build
 	@kdir=$$(scripts/debug-kernel --print-kdir) && \
 		$(MAKE) --no-print-directory KDIR="$$kdir" all
-	@tests/run-all --kernel debug --no-host
+	@tests/run-all --kernel debug --no-host --plan debug
 
 # checkpatch --strict, kernel-doc of exports, W=1, the uapi header alone
 checkpatch: setup conftest
