@@ -194,6 +194,13 @@ struct p2pmap_mirror {
 	 */
 	struct rw_semaphore fault_sem;
 	/*
+	 * recalls counts the layout recalls between their start and the
+	 * lease's return (their write-back and commit done); recall_wq wakes
+	 * the faults that wait for them to end, holding no lock.
+	 */
+	atomic_t recalls;
+	wait_queue_head_t recall_wq;
+	/*
 	 * arrays_lock protects arrays: kept between faults for the next one
 	 * (allocating and zeroing ~100 KiB per 4 MiB fault showed in traces);
 	 * only ever trylocked -- a fault that finds it taken allocates its own.
@@ -755,6 +762,8 @@ static void p2pmap_wlayout_recall(struct p2pmap_lease *lease, void *priv)
 	unsigned long i, run;
 	LIST_HEAD(wb);
 
+	/* before the flag: a fault that sees it sees the recall running */
+	atomic_inc(&mirror->recalls);
 	mutex_lock(&mirror->lock);
 	wl->recalled = true;
 	mutex_unlock(&mirror->lock);
@@ -791,6 +800,9 @@ static void p2pmap_wlayout_recall(struct p2pmap_lease *lease, void *priv)
 	wl->nr_maps = 0;
 	mutex_unlock(&mirror->layout_lock);
 	p2pmap_lease_put(lease);	/* the breaker goes on */
+	/* the waiting faults may read the blocks now */
+	if (atomic_dec_and_test(&mirror->recalls))
+		wake_up_all(&mirror->recall_wq);
 }
 
 /* ---- resolving a range ---- */
@@ -839,6 +851,7 @@ struct p2pmap_fault {
 	struct list_head held;		/* chunks staged by this attempt */
 	struct p2pmap_fault_arrays own;	/* when the mirror's are in use */
 	bool cached;			/* the arrays are the mirror's */
+	bool wait_recalls;		/* the next attempt waits for recalls */
 };
 
 static void p2pmap_fault_arrays_free(struct p2pmap_fault_arrays *a)
@@ -1542,7 +1555,19 @@ static int p2pmap_fault_write(struct p2pmap_fault *f, struct p2pmap_segment *seg
 	recalled = wl->recalled;
 	mutex_unlock(&mirror->lock);
 	if (recalled) {
+		/*
+		 * Until the recall has given the lease back, what the device
+		 * wrote is on its way to the blocks: a page-cache fallback now
+		 * would read the old blocks, and a write fault would mark that
+		 * old page dirty, to be written over the device's data later.
+		 * The attempt starts again once the recall is over.
+		 */
+		ret = wl->lease ? -EAGAIN : 0;
 		mutex_unlock(&mirror->layout_lock);
+		if (ret) {
+			f->wait_recalls = true;
+			return ret;
+		}
 		p2pmap_fault_fallback(f, seg->first, seg->n, P2PMAP_REASON_RECALLED);
 		return 0;
 	}
@@ -1888,6 +1913,15 @@ int p2pmap_mirror_fault(struct p2pmap_mirror *mirror, unsigned long start,
 		    attempts >= P2PMAP_FAULT_MIN_TRIES) {
 			ret = -EBUSY;
 			break;
+		}
+		if (f.wait_recalls) {
+			/* no lock held: the recall may revoke and commit */
+			wait_event(mirror->recall_wq,
+				   !atomic_read(&mirror->recalls));
+			f.wait_recalls = false;
+			/* its write-back's time is not the fault's own */
+			timeout = jiffies +
+				msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
 		}
 		seq = mmu_interval_read_begin(&mirror->notifier);
 
@@ -2273,6 +2307,8 @@ struct p2pmap_mirror *p2pmap_mirror_create(struct p2pmap_importer *importer,
 	mutex_init(&mirror->layout_lock);
 	INIT_LIST_HEAD(&mirror->wlayouts);
 	init_rwsem(&mirror->fault_sem);
+	atomic_set(&mirror->recalls, 0);
+	init_waitqueue_head(&mirror->recall_wq);
 	mutex_init(&mirror->arrays_lock);
 	atomic_set(&mirror->self_inval, 0);
 	atomic_set(&mirror->maps_gen, 0);

@@ -1293,13 +1293,38 @@ struct p2pmap_chunk *nvme_cmb_stage(struct p2pmap_provider *provider,
 	return req.error ? ERR_PTR(req.error) : req.chunk;
 }
 
+/*
+ * Is a write-back of an extent of @disk (NULL: any) in flight, or promised
+ * (an eviction's, between nvme_cmb_ext_check_locked() and its submission)?
+ * Each such state ends under the lock with a wake-up of @cmb->wq: the I/O's
+ * done_work, or the extent's unlink.
+ */
+static bool nvme_cmb_wb_in_flight_locked(struct nvme_cmb *cmb,
+					 struct gendisk *disk)
+{
+	struct nvme_cmb_extent *ext;
+
+	lockdep_assert_held(&cmb->lock);
+	list_for_each_entry(ext, &cmb->extents, all_node) {
+		if (disk && ext->disk != disk)
+			continue;
+		if ((ext->io_busy && ext->io_write) ||
+		    (ext->freeing && ext->dirty && !ext->lost))
+			return true;
+	}
+	return false;
+}
+
 /**
  * nvme_cmb_sync() - p2pmap_provider_ops.sync: write back dirty extents
  * @provider: the CMB's provider.
  * @bdev: write back only extents of this block device's disk; NULL: all.
  *
  * Extents that devices wrote and whose writers have all put them are
- * written (together) and stay cached, clean.
+ * written (together) and stay cached, clean. A write-back of the disk that
+ * someone else started (an eviction, another sync) is waited for too: on
+ * return, what was put dirty before the call is on the blocks, and the
+ * caller may drop the page cache and give the blocks back.
  *
  * Context: process context; sleeps.
  * Return: 0, or -EIO when a write-back failed (the data stays dirty), or
@@ -1375,5 +1400,24 @@ int nvme_cmb_sync(struct p2pmap_provider *provider, struct block_device *bdev)
 	}
 	mutex_unlock(&cmb->lock);
 	nvme_cmb_finish(cmb, &wb, &dead);
+
+	/*
+	 * An extent skipped above because another sync or an eviction was
+	 * writing it back holds data put before this call: returning before
+	 * it lands let the caller's page cache read the old blocks (XFS: the
+	 * device's re-fault after a layout recall), and keep them.
+	 */
+	mutex_lock(&cmb->lock);
+	while (nvme_cmb_wb_in_flight_locked(cmb, bdev ? bdev->bd_disk : NULL)) {
+		DEFINE_WAIT(wait);
+
+		/* queued before unlocking: the state changes under the lock */
+		prepare_to_wait(&cmb->wq, &wait, TASK_UNINTERRUPTIBLE);
+		mutex_unlock(&cmb->lock);
+		schedule();
+		finish_wait(&cmb->wq, &wait);
+		mutex_lock(&cmb->lock);
+	}
+	mutex_unlock(&cmb->lock);
 	return ret;
 }
