@@ -231,11 +231,16 @@ static bool p2pmap_layout_is_self(struct inode *inode)
  * ------------------------------------------------------------------------
  */
 
+/*
+ * The eventfd first: a holder woken by poll() or read() that reads its
+ * eventfd next must find it signalled (layout.recall_on_truncate_returned
+ * saw it not yet signalled once, on the debug kernel).
+ */
 static void p2pmap_layout_notify(struct p2pmap_layout *layout)
 {
-	wake_up_interruptible(&layout->ctx->wait);
 	if (layout->eventfd)
 		eventfd_signal(layout->eventfd, 1);
+	wake_up_interruptible(&layout->ctx->wait);
 }
 
 /* Queue @ev unless it is pending already. Caller holds state_lock. */
