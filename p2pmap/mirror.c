@@ -1904,6 +1904,15 @@ int p2pmap_mirror_fault(struct p2pmap_mirror *mirror, unsigned long start,
 	for (attempts = 0;; attempts++) {
 		unsigned long seq;
 
+		if (f.wait_recalls) {
+			/* no lock held: the recall may revoke and commit */
+			wait_event(mirror->recall_wq,
+				   !atomic_read(&mirror->recalls));
+			f.wait_recalls = false;
+			/* its write-back's time is not the fault's own */
+			timeout = jiffies +
+				msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+		}
 		/*
 		 * HMM's timeout, but never fewer than P2PMAP_FAULT_MIN_TRIES
 		 * attempts: one attempt stages blocks and may take a good part
@@ -1913,15 +1922,6 @@ int p2pmap_mirror_fault(struct p2pmap_mirror *mirror, unsigned long start,
 		    attempts >= P2PMAP_FAULT_MIN_TRIES) {
 			ret = -EBUSY;
 			break;
-		}
-		if (f.wait_recalls) {
-			/* no lock held: the recall may revoke and commit */
-			wait_event(mirror->recall_wq,
-				   !atomic_read(&mirror->recalls));
-			f.wait_recalls = false;
-			/* its write-back's time is not the fault's own */
-			timeout = jiffies +
-				msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
 		}
 		seq = mmu_interval_read_begin(&mirror->notifier);
 
