@@ -116,14 +116,19 @@ static int __init p2pmap_init(void)
 	int ret;
 
 	p2pmap_stats_init();
-	ret = misc_register(&p2pmap_misc);
+	ret = p2pmap_mirror_init();
 	if (ret)
 		goto out_stats_exit;
+	ret = misc_register(&p2pmap_misc);
+	if (ret)
+		goto out_mirror_exit;
 
 	pr_info("version %s loaded (features 0x%llx)\n", P2PMAP_VERSION_STR,
 		p2pmap_features());
 	return 0;
 
+out_mirror_exit:
+	p2pmap_mirror_exit();
 out_stats_exit:
 	p2pmap_stats_exit();
 	return ret;
@@ -132,6 +137,7 @@ out_stats_exit:
 static void __exit p2pmap_exit(void)
 {
 	misc_deregister(&p2pmap_misc);
+	p2pmap_mirror_exit();
 	p2pmap_registry_exit();
 	p2pmap_stats_exit();
 }

@@ -44,6 +44,7 @@ struct p2pmap_importer {
 
 /* registry.c */
 void p2pmap_registry_exit(void);
+struct p2pmap_provider *p2pmap_provider_get(struct p2pmap_provider *provider);
 void p2pmap_importer_add_mirror(struct p2pmap_importer *importer,
 				struct list_head *node);
 void p2pmap_importer_del_mirror(struct p2pmap_importer *importer,
@@ -53,6 +54,7 @@ u64 p2pmap_nr_importers(void);
 /* stats.c */
 extern struct p2pmap_counters p2pmap_total;
 extern atomic64_t p2pmap_nr_mirrors;
+extern atomic64_t p2pmap_staged_ahead;
 void p2pmap_stats_init(void);
 void p2pmap_stats_exit(void);
 void p2pmap_stats_importer_add(struct p2pmap_importer *importer);
@@ -72,6 +74,10 @@ void p2pmap_stats_layout_recalled(struct p2pmap_importer *importer);
 void p2pmap_stats_no_route(struct p2pmap_importer *importer,
 			   struct p2pmap_provider *provider, const char *why);
 long p2pmap_ioc_stats(void __user *uarg);
+
+/* mirror.c */
+int p2pmap_mirror_init(void);
+void p2pmap_mirror_exit(void);
 
 /* check.c */
 long p2pmap_ioc_check(void __user *uarg);

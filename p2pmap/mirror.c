@@ -208,6 +208,16 @@ struct p2pmap_mirror {
 	struct mutex arrays_lock;
 	struct p2pmap_fault_arrays arrays;
 
+	/*
+	 * Where the last read fault of a file ended, for staging ahead: a
+	 * hint, read and written without a lock (a lost update costs one
+	 * staging ahead, or one too many); ahead_inode is compared, never
+	 * dereferenced.
+	 */
+	const struct inode *ahead_inode;
+	pgoff_t ahead_next;
+	pgoff_t ahead_end;	/* staging ahead was asked for up to here */
+
 	/* map_blocks or a commit of ours is invalidating the page cache */
 	atomic_t self_inval;
 	/* moves when an event may have freed blocks: write layouts map again */
@@ -1032,6 +1042,19 @@ static void p2pmap_fault_fallback(struct p2pmap_fault *f, unsigned long first,
 #define P2PMAP_STAGE_WINDOW	32
 
 /*
+ * The pages of the staging request that starts at page @pgoff of the file,
+ * at most @n: requests end on multiples of P2PMAP_STAGE_MAX_PAGES of the
+ * file, whatever the fault's own range, so that a fault's requests fall
+ * inside those staged ahead of it (a provider's cache finds a range inside
+ * a staged one, and refuses one that straddles a range still in flight).
+ */
+static unsigned long p2pmap_stage_piece(pgoff_t pgoff, unsigned long n)
+{
+	return min_t(unsigned long, n,
+		     P2PMAP_STAGE_MAX_PAGES - pgoff % P2PMAP_STAGE_MAX_PAGES);
+}
+
+/*
  * struct p2pmap_stage_window - staging requests of one fault, submitted
  *	together
  * @provider: the provider of every request (referenced), or NULL.
@@ -1309,7 +1332,7 @@ static int p2pmap_stage_window_add(struct p2pmap_fault *f,
 		struct p2pmap_stage_req *req;
 		struct p2pmap_held *held;
 
-		piece = min_t(unsigned long, n - off, P2PMAP_STAGE_MAX_PAGES);
+		piece = p2pmap_stage_piece(ext->pgoff + off, n - off);
 		if (w->nr == P2PMAP_STAGE_WINDOW) {
 			ret = p2pmap_stage_window_flush(f, seg, ops, w);
 			if (ret)
@@ -1621,6 +1644,206 @@ static int p2pmap_fault_write(struct p2pmap_fault *f, struct p2pmap_segment *seg
 	return ret;
 }
 
+/*
+ * Staging ahead of sequential read faults (docs/design.md, "Staging
+ * ahead"): a read fault that goes on where the mirror's previous read fault
+ * of the file ended, or that starts at the file's first page, has the range
+ * that follows it (twice the fault's length, at most stage_ahead_kb; only
+ * what was not asked for already) staged into the same provider by a
+ * worker while it waits for its own blocks, which is what the page cache's
+ * read-ahead does for read(2): a sequential reader then finds the next two
+ * faults' blocks staged or on their way, and the controller is never idle
+ * between faults. The worker
+ * puts each chunk as soon as it is staged: the blocks stay in the
+ * provider's cache, referenced by no one, for the next fault to find, and
+ * are evicted as any unreferenced blocks are. Nothing is mapped for a
+ * device, nothing is held, nothing falls back; the next fault looks up,
+ * revalidates and publishes as it always does.
+ */
+static unsigned int stage_ahead_kb = 8192;
+module_param(stage_ahead_kb, uint, 0644);
+MODULE_PARM_DESC(stage_ahead_kb,
+		 "KiB kept staged ahead of sequential read faults, at most twice a fault's size (0: off; default 8192)");
+
+#define P2PMAP_AHEAD_MAX_REQS	32
+
+static struct workqueue_struct *p2pmap_ahead_wq;
+
+/*
+ * struct p2pmap_ahead - one staging ahead, from the fault to the worker
+ * @work: runs p2pmap_ahead_work().
+ * @file: the file (referenced).
+ * @ops: its file system's callbacks (referenced).
+ * @provider: the provider the fault reached (referenced); blocks elsewhere
+ *	are not staged ahead.
+ * @pgoff: first page of the range.
+ * @npages: its length.
+ * @owner: the owner of the chunks between their staging and their put.
+ * @reqs: the requests.
+ */
+struct p2pmap_ahead {
+	struct work_struct work;
+	struct file *file;
+	const struct p2pmap_vm_ops *ops;
+	struct p2pmap_provider *provider;
+	pgoff_t pgoff;
+	unsigned long npages;
+	struct p2pmap_owner owner;
+	struct p2pmap_stage_req reqs[P2PMAP_AHEAD_MAX_REQS];
+};
+
+static void p2pmap_ahead_revoke(struct p2pmap_chunk *chunk, void *priv,
+				enum p2pmap_revoke_cause cause)
+{
+	/* nothing is mapped: the worker puts the chunk once it is answered */
+}
+
+static void p2pmap_ahead_done(struct p2pmap_stage_batch *batch)
+{
+	complete(batch->priv);
+}
+
+static void p2pmap_ahead_work(struct work_struct *work)
+{
+	struct p2pmap_ahead *a = container_of(work, struct p2pmap_ahead, work);
+	struct p2pmap_provider *provider = a->provider;
+	unsigned long done = 0, n, off, piece;
+	unsigned int nr = 0, i;
+
+	/* P2PMAP_MAP_PROBE: no write-back, no page read for the lookup */
+	while (done < a->npages && nr < P2PMAP_AHEAD_MAX_REQS) {
+		struct p2pmap_extent ext;
+
+		if (a->ops->device_map(a->file, a->pgoff + done,
+				       a->npages - done, P2PMAP_MAP_PROBE, &ext))
+			break;
+		n = min_t(unsigned long, ext.npages, a->npages - done);
+		if (!n)
+			break;
+		done += n;
+		if (ext.reason != P2PMAP_REASON_NONE ||
+		    !provider->ops->owns_bdev(provider, ext.bdev))
+			continue;
+		for (off = 0; off < n && nr < P2PMAP_AHEAD_MAX_REQS;
+		     off += piece) {
+			struct p2pmap_stage_req *req = &a->reqs[nr++];
+
+			piece = p2pmap_stage_piece(ext.pgoff + off, n - off);
+			req->bdev = ext.bdev;
+			req->sector = ext.sector +
+				((sector_t)off << (PAGE_SHIFT - SECTOR_SHIFT));
+			req->nr_pages = piece;
+			req->owner = &a->owner;
+		}
+	}
+	if (nr) {
+		DECLARE_COMPLETION_ONSTACK(staged);
+		struct p2pmap_stage_batch batch = {
+			.reqs = a->reqs,
+			.nr_reqs = nr,
+			.flags = P2PMAP_STAGE_AHEAD,
+			.done = p2pmap_ahead_done,
+			.priv = &staged,
+		};
+
+		if (!provider->ops->stage_batch(provider, &batch)) {
+			wait_for_completion(&staged);
+			/* a request refused (in use over another range...) is left */
+			for (i = 0; i < nr; i++) {
+				if (a->reqs[i].error || !a->reqs[i].chunk)
+					continue;
+				p2pmap_chunk_put(a->reqs[i].chunk);
+				atomic64_add(a->reqs[i].nr_pages,
+					     &p2pmap_staged_ahead);
+			}
+		}
+	}
+	p2pmap_provider_put(provider);
+	p2pmap_vm_ops_put(a->ops);
+	fput(a->file);		/* pairs with get_file() in p2pmap_stage_ahead() */
+	kfree(a);
+}
+
+/*
+ * Queue the staging of the range after @seg when the mirror reads @seg's
+ * file sequentially; @provider is the one the fault's own requests went to.
+ */
+static void p2pmap_stage_ahead(struct p2pmap_fault *f,
+			       struct p2pmap_segment *seg,
+			       struct p2pmap_provider *provider)
+{
+	struct p2pmap_mirror *mirror = f->mirror;
+	struct inode *inode = file_inode(seg->file);
+	unsigned long max = READ_ONCE(stage_ahead_kb) >> (PAGE_SHIFT - 10);
+	pgoff_t next = seg->pgoff + seg->n, start = next, last, end;
+	loff_t isize = i_size_read(inode);
+	struct p2pmap_ahead *a;
+	bool same, sequential;
+
+	same = READ_ONCE(mirror->ahead_inode) == inode;
+	sequential = !seg->pgoff ||
+		     (same && READ_ONCE(mirror->ahead_next) == seg->pgoff);
+	if (same && sequential)
+		start = max(next, READ_ONCE(mirror->ahead_end));
+	WRITE_ONCE(mirror->ahead_inode, inode);
+	WRITE_ONCE(mirror->ahead_next, next);
+	WRITE_ONCE(mirror->ahead_end, next);
+	if (!sequential || !max || !provider || !provider->ops->stage_batch ||
+	    !isize)
+		return;
+	last = (isize - 1) >> PAGE_SHIFT;
+	end = next + min(2 * seg->n, max);
+	/* whole requests (p2pmap_stage_piece()), unless the file ends first */
+	if (end <= last)
+		end = round_down(end, P2PMAP_STAGE_MAX_PAGES);
+	else
+		end = last + 1;
+	if (end <= start) {
+		WRITE_ONCE(mirror->ahead_end, max(start, next));
+		return;
+	}
+
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return;		/* a hint: the next fault stages for itself */
+	a->ops = p2pmap_vm_ops_get(inode->i_sb->s_type);
+	if (!a->ops) {
+		kfree(a);
+		return;
+	}
+	a->file = get_file(seg->file);	/* pairs with fput() in the work */
+	a->provider = p2pmap_provider_get(provider);
+	a->pgoff = start;
+	a->npages = end - start;
+	WRITE_ONCE(mirror->ahead_end, end);
+	a->owner.revoke = p2pmap_ahead_revoke;
+	INIT_WORK(&a->work, p2pmap_ahead_work);
+	queue_work(p2pmap_ahead_wq, &a->work);
+}
+
+/**
+ * p2pmap_mirror_init() - set up what mirrors share
+ *
+ * Context: module init.
+ * Return: 0 or -ENOMEM.
+ */
+int p2pmap_mirror_init(void)
+{
+	/* unbound: the staging ahead runs beside the fault, not after it */
+	p2pmap_ahead_wq = alloc_workqueue("p2pmap_ahead", WQ_UNBOUND, 0);
+	return p2pmap_ahead_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * p2pmap_mirror_exit() - wait for the staging ahead still running
+ *
+ * Context: module exit.
+ */
+void p2pmap_mirror_exit(void)
+{
+	destroy_workqueue(p2pmap_ahead_wq);
+}
+
 /* Ask the file system and the provider for one file segment. */
 static int p2pmap_fault_p2p(struct p2pmap_fault *f, struct p2pmap_segment *seg)
 {
@@ -1677,6 +1900,8 @@ static int p2pmap_fault_p2p(struct p2pmap_fault *f, struct p2pmap_segment *seg)
 		if (ret)
 			break;
 	}
+	if (!ret)
+		p2pmap_stage_ahead(f, seg, w->provider);
 	/* what was queued is staged (and owned by the attempt) whatever ret */
 	err = p2pmap_stage_window_flush(f, seg, ops, w);
 	if (!ret)

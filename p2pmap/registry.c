@@ -351,6 +351,16 @@ struct p2pmap_provider *p2pmap_provider_find(struct block_device *bdev)
 }
 EXPORT_SYMBOL_GPL(p2pmap_provider_find);
 
+/*
+ * Another reference on a provider the caller holds one on (mirror.c's
+ * staging ahead keeps the fault's). Pairs with p2pmap_provider_put().
+ */
+struct p2pmap_provider *p2pmap_provider_get(struct p2pmap_provider *provider)
+{
+	kref_get(&provider->ref);
+	return provider;
+}
+
 /**
  * p2pmap_provider_put() - drop a reference from p2pmap_provider_find()
  * @provider: the provider; NULL is ignored.

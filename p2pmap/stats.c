@@ -21,6 +21,8 @@
 
 struct p2pmap_counters p2pmap_total;
 atomic64_t p2pmap_nr_mirrors;
+/* pages staged ahead of sequential read faults (mirror.c) */
+atomic64_t p2pmap_staged_ahead;
 static struct dentry *p2pmap_debugfs;
 static struct dentry *p2pmap_debugfs_importers;
 
@@ -134,6 +136,8 @@ static int p2pmap_total_show(struct seq_file *m, void *unused)
 	seq_printf(m, "importers %llu\n", p2pmap_nr_importers());
 	seq_printf(m, "mirrors %lld\n", atomic64_read(&p2pmap_nr_mirrors));
 	p2pmap_counters_show(m, &p2pmap_total);
+	seq_printf(m, "staged_ahead %lld\n",
+		   atomic64_read(&p2pmap_staged_ahead));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(p2pmap_total);

@@ -736,13 +736,17 @@ static void nvme_cmb_batch_put(struct nvme_cmb *cmb,
 {
 	unsigned long nr = 0;
 	unsigned int i;
+	bool ahead;
 
 	if (!atomic_dec_and_test(&batch->pending))
 		return;
 	for (i = 0; i < batch->nr_reqs; i++)
 		nr += batch->reqs[i].nr_pages;
+	ahead = batch->flags & P2PMAP_STAGE_AHEAD;
 	batch->done(batch);	/* @batch may be gone after this */
-	nvme_cmb_evict_ahead_kick(cmb, nr);
+	/* staging ahead makes no room: the faults it stages for do */
+	if (!ahead)
+		nvme_cmb_evict_ahead_kick(cmb, nr);
 }
 
 /**
@@ -832,21 +836,33 @@ static void nvme_cmb_handle_attach_locked(struct nvme_cmb_handle *h,
  * The least recently used extent that can go now: one nobody holds first,
  * else the least recently used held one -- but none while the owners of a
  * held extent evicted earlier have not put it yet (a slow owner, a device
- * DMA in flight, must not make eviction revoke the whole cache). The most
- * recently used extents holding @keep pages are never chosen (the
- * evict-ahead worker keeps what was just handed out).
+ * DMA in flight, must not make eviction revoke the whole cache). Extents
+ * staged ahead and not used yet come last, after the held ones: evicting
+ * them first would throw away the next read of a sequential reader to keep
+ * blocks it is done with; evicting ahead and staging ahead never take
+ * them. The most recently used extents holding @keep pages (staged-ahead
+ * ones not counted) are never chosen: the evict-ahead worker and staging
+ * ahead keep what was just handed out.
  */
+enum nvme_cmb_victims {
+	NVME_CMB_VICTIM_ANY,		/* a request that must have room */
+	NVME_CMB_VICTIM_NOT_AHEAD,	/* evicting ahead, staging ahead */
+};
+
 static struct nvme_cmb_extent *
-nvme_cmb_lru_victim_locked(struct nvme_cmb *cmb, unsigned long keep)
+nvme_cmb_lru_victim_locked(struct nvme_cmb *cmb, unsigned long keep,
+			   enum nvme_cmb_victims which)
 {
-	struct nvme_cmb_extent *ext, *held = NULL, *stop = NULL;
+	struct nvme_cmb_extent *ext, *held = NULL, *ahead = NULL, *stop = NULL;
 	unsigned long kept = 0;
 
 	lockdep_assert_held(&cmb->lock);
 	list_for_each_entry_reverse(ext, &cmb->lru, lru_node) {
 		if (kept >= keep)
 			break;
-		kept += ext->nr_pages;
+		/* staged ahead: not what was handed out */
+		if (!ext->ahead)
+			kept += ext->nr_pages;
 		stop = ext;
 	}
 	list_for_each_entry(ext, &cmb->lru, lru_node) {
@@ -854,12 +870,18 @@ nvme_cmb_lru_victim_locked(struct nvme_cmb *cmb, unsigned long keep)
 			break;
 		if (ext->state == NVME_CMB_EXT_STAGING || ext->io_busy)
 			continue;
-		if (!ext->nr_handles)
+		if (!ext->nr_handles && !ext->ahead)
 			return ext;
-		if (!held)
+		if (!ext->nr_handles) {
+			if (!ahead)
+				ahead = ext;
+		} else if (!held) {
 			held = ext;
+		}
 	}
-	return cmb->evict_pending ? NULL : held;
+	if (held)
+		return cmb->evict_pending ? NULL : held;
+	return which == NVME_CMB_VICTIM_ANY ? ahead : NULL;
 }
 
 /*
@@ -868,7 +890,8 @@ nvme_cmb_lru_victim_locked(struct nvme_cmb *cmb, unsigned long keep)
  * that makes the evict-ahead worker run). Return the first page, or
  * -ENOSPC when nothing more can be evicted now (@evicted then says whether
  * something was queued to go, so that a retry after finishing it makes
- * sense), or -EAGAIN with P2PMAP_STAGE_NOWAIT.
+ * sense), or -EAGAIN with P2PMAP_STAGE_NOWAIT, or with P2PMAP_STAGE_AHEAD
+ * when only what was just handed out or staged ahead could go.
  */
 static long nvme_cmb_alloc_locked(struct nvme_cmb *cmb, unsigned int nr,
 				  unsigned int flags, struct list_head *revokes,
@@ -892,9 +915,14 @@ static long nvme_cmb_alloc_locked(struct nvme_cmb *cmb, unsigned int nr,
 			return -EAGAIN;
 		if (*evicted && (!list_empty(revokes) || !list_empty(wb)))
 			return -ENOSPC;	/* finish those first, then retry */
-		ext = nvme_cmb_lru_victim_locked(cmb, 0);
+		if (flags & P2PMAP_STAGE_AHEAD)
+			ext = nvme_cmb_lru_victim_locked(cmb, cmb->keep_pages,
+							 NVME_CMB_VICTIM_NOT_AHEAD);
+		else
+			ext = nvme_cmb_lru_victim_locked(cmb, 0,
+							 NVME_CMB_VICTIM_ANY);
 		if (!ext)
-			return -ENOSPC;
+			return flags & P2PMAP_STAGE_AHEAD ? -EAGAIN : -ENOSPC;
 		if (ext->nr_handles) {
 			/* a device mapping goes: evict ahead for a while */
 			cmb->pressure = true;
@@ -1027,6 +1055,8 @@ retry:
 	}
 	if (ext) {
 		atomic64_inc(&cmb->stats.hits);
+		if (!(batch->flags & P2PMAP_STAGE_AHEAD))
+			ext->ahead = false;	/* found: an extent like others */
 		nvme_cmb_handle_attach_locked(h, ext, abs);
 		if (ext->state == NVME_CMB_EXT_STAGING) {
 			h->waiting = true;
@@ -1103,6 +1133,7 @@ retry:
 	for (i = 0; i < ext->nr_pages; i++)
 		ext->pages[i] = nth_page(cmb->first_page, first + i);
 	ext->state = NVME_CMB_EXT_STAGING;
+	ext->ahead = batch->flags & P2PMAP_STAGE_AHEAD;
 	ext->gen = cmb->gen;
 	INIT_LIST_HEAD(&ext->handles);
 	INIT_LIST_HEAD(&ext->waiters);
@@ -1156,7 +1187,42 @@ out_finish:
 	kfree(h);
 out_error:
 	req->error = ret;
-	atomic64_inc(&cmb->stats.errors);
+	/* staging ahead that finds no room is no error: it did not stage */
+	if (!(ret == -EAGAIN && (batch->flags & P2PMAP_STAGE_AHEAD)))
+		atomic64_inc(&cmb->stats.errors);
+}
+
+/**
+ * nvme_cmb_drop() - evict every extent nobody uses (debugfs drop_cache)
+ * @cmb: the CMB.
+ *
+ * What writing to /proc/sys/vm/drop_caches does for the page cache: staged
+ * blocks that no owner holds and no I/O is moving are taken out of the
+ * cache (a dirty one is written back first), so that the next request for
+ * them reads the disk. The bench starts each measurement this way.
+ *
+ * Context: process context; takes the cmb lock.
+ * Return: the bytes taken out.
+ */
+u64 nvme_cmb_drop(struct nvme_cmb *cmb)
+{
+	struct nvme_cmb_extent *ext, *tmp;
+	LIST_HEAD(revokes);
+	LIST_HEAD(dead);
+	LIST_HEAD(wb);
+	u64 bytes = 0;
+
+	mutex_lock(&cmb->lock);
+	list_for_each_entry_safe(ext, tmp, &cmb->lru, lru_node) {
+		if (!ext->indexed || ext->nr_handles || ext->io_busy ||
+		    ext->state == NVME_CMB_EXT_STAGING)
+			continue;
+		bytes += nvme_cmb_ext_bytes(ext);
+		nvme_cmb_evict_locked(ext, &revokes, &wb, &dead);
+	}
+	mutex_unlock(&cmb->lock);
+	nvme_cmb_finish_revokes(cmb, &revokes, P2PMAP_REVOKE_EVICT, &wb, &dead);
+	return bytes;
 }
 
 /**
@@ -1187,7 +1253,8 @@ void nvme_cmb_evict_ahead_work(struct work_struct *work)
 			mutex_unlock(&cmb->lock);
 			break;
 		}
-		ext = nvme_cmb_lru_victim_locked(cmb, cmb->keep_pages);
+		ext = nvme_cmb_lru_victim_locked(cmb, cmb->keep_pages,
+						 NVME_CMB_VICTIM_NOT_AHEAD);
 		if (!ext) {
 			mutex_unlock(&cmb->lock);
 			break;
@@ -1229,7 +1296,8 @@ int nvme_cmb_stage_batch(struct p2pmap_provider *provider,
 	might_sleep();
 	if (!batch || !batch->reqs || !batch->nr_reqs || !batch->done ||
 	    (batch->owner && !batch->owner->revoke) ||
-	    (batch->flags & ~(P2PMAP_STAGE_WRITE | P2PMAP_STAGE_NOWAIT)))
+	    (batch->flags & ~(P2PMAP_STAGE_WRITE | P2PMAP_STAGE_NOWAIT |
+			      P2PMAP_STAGE_AHEAD)))
 		return -EINVAL;
 
 	atomic_set(&batch->pending, 1);	/* ours, while staging */

@@ -5,6 +5,8 @@
  *   /sys/kernel/debug/p2pmap-nvme-cmb/controllers     every NVMe function seen
  *   /sys/kernel/debug/p2pmap-nvme-cmb/<pci>/info       geometry and state
  *   /sys/kernel/debug/p2pmap-nvme-cmb/<pci>/stats      counters
+ *   /sys/kernel/debug/p2pmap-nvme-cmb/<pci>/drop_cache write: evict what no
+ *                                                      one uses (nvme_cmb_drop())
  *   /sys/kernel/debug/p2pmap-nvme-cmb/bench            the bare bio loop (bench.c)
  */
 #define pr_fmt(fmt) "p2pmap-nvme-cmb: " fmt
@@ -13,6 +15,8 @@
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
 
 #include "nvme-cmb.h"
 
@@ -126,6 +130,33 @@ static int nvme_cmb_stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(nvme_cmb_stats);
 
+static ssize_t nvme_cmb_drop_write(struct file *file, const char __user *ubuf,
+				   size_t len, loff_t *ppos)
+{
+	struct nvme_cmb *cmb = file->private_data;
+	u64 dropped;
+	char buf[4];
+
+	/* "1", as for drop_caches: anything else is refused */
+	if (!len || len > sizeof(buf) - 1)
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (strcmp(strim(buf), "1"))
+		return -EINVAL;
+	dropped = nvme_cmb_drop(cmb);
+	pr_debug("%s: drop_cache: %llu bytes out\n", cmb->name, dropped);
+	return len;
+}
+
+static const struct file_operations nvme_cmb_drop_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= nvme_cmb_drop_write,
+	.llseek	= noop_llseek,
+};
+
 /**
  * nvme_cmb_debugfs_add() - show a CMB
  * @cmb: the CMB.
@@ -137,6 +168,8 @@ void nvme_cmb_debugfs_add(struct nvme_cmb *cmb)
 	cmb->dir = debugfs_create_dir(pci_name(cmb->pdev), nvme_cmb_debugfs_root);
 	debugfs_create_file("info", 0444, cmb->dir, cmb, &nvme_cmb_info_fops);
 	debugfs_create_file("stats", 0444, cmb->dir, cmb, &nvme_cmb_stats_fops);
+	debugfs_create_file("drop_cache", 0200, cmb->dir, cmb,
+			    &nvme_cmb_drop_fops);
 }
 
 /**

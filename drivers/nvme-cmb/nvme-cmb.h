@@ -213,6 +213,8 @@ enum nvme_cmb_ext_state {
  * @io_hi: last page of the I/O in flight, plus one.
  * @lost: a reset or removal took its data; never write it back (cmb lock).
  * @freeing: on its way out: written back and/or freed (cmb lock).
+ * @ahead: staged with P2PMAP_STAGE_AHEAD and not found by another request
+ *	yet: the last choice of eviction (cmb lock).
  * @evict_pending: evicted while held; counted in @cmb->evict_pending until
  *	its pages are given back (cmb lock).
  * @io_busy: I/O of this extent submitted and its done_work not run yet
@@ -249,6 +251,7 @@ struct nvme_cmb_extent {
 	unsigned int io_hi;
 	bool lost;
 	bool freeing;
+	bool ahead;
 	bool evict_pending;
 	bool io_busy;
 	bool io_write;
@@ -337,6 +340,7 @@ bool nvme_cmb_owns_bdev(struct p2pmap_provider *provider,
 void nvme_cmb_reset_work(struct work_struct *work);
 void nvme_cmb_poll_work(struct work_struct *work);
 void nvme_cmb_evict_ahead_work(struct work_struct *work);
+u64 nvme_cmb_drop(struct nvme_cmb *cmb);
 void nvme_cmb_drain(struct nvme_cmb *cmb, enum p2pmap_revoke_cause cause);
 void nvme_cmb_read_done_locked(struct nvme_cmb_extent *ext,
 			       struct list_head *done);

@@ -368,6 +368,12 @@ struct p2pmap_owner {
 /* p2pmap_provider_ops.stage() flags */
 #define P2PMAP_STAGE_WRITE	BIT(0)	/* the device will write: dirty on put */
 #define P2PMAP_STAGE_NOWAIT	BIT(1)	/* fail with -EAGAIN rather than evict */
+/*
+ * staged ahead of need (a sequential reader's next ranges): until a request
+ * without this flag finds it, evict it only after everything else that
+ * can go, held ranges included
+ */
+#define P2PMAP_STAGE_AHEAD	BIT(2)
 
 /**
  * struct p2pmap_stage_req - one range of a staging batch

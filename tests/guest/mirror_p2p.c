@@ -399,4 +399,212 @@ TEST_F(p2p, reused_blocks_not_stale)
 	close(fd2);
 }
 
+/* A "key value" (p2pmap) or "key: value" (nvme-cmb) line of a stats file. */
+static long long stat_in(const char *path, const char *key)
+{
+	char line[160], name[80];
+	long long v, ret = -1;
+	FILE *f = fopen(path, "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if ((sscanf(line, "%79[^: ]: %lld", name, &v) == 2 ||
+		     sscanf(line, "%79s %lld", name, &v) == 2) && !strcmp(name, key))
+			ret = v;
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+#define P2PMAP_STATS	"/sys/kernel/debug/p2pmap/stats"
+#define STAGE_AHEAD_KB	"/sys/module/p2pmap/parameters/stage_ahead_kb"
+
+/* The first CMB's debugfs file @name, in @path. */
+static int cmb_file(const char *name, char *path, size_t len)
+{
+	DIR *d = opendir("/sys/kernel/debug/p2pmap-nvme-cmb");
+	struct dirent *de;
+	int found = 0;
+
+	while (d && !found && (de = readdir(d)))
+		if (strchr(de->d_name, ':')) {
+			snprintf(path, len, "/sys/kernel/debug/p2pmap-nvme-cmb/%s/%s",
+				 de->d_name, name);
+			found = 1;
+		}
+	if (d)
+		closedir(d);
+	return found ? 0 : -1;
+}
+
+static int write_str(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, v, strlen(v)) != (ssize_t)strlen(v))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Wait up to 5 s for the staged_ahead counter to reach @want. */
+static long long wait_ahead(long long want)
+{
+	long long v = 0;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		v = stat_in(P2PMAP_STATS, "staged_ahead");
+		if (v >= want)
+			break;
+		usleep(10000);
+	}
+	return v;
+}
+
+/*
+ * Staging ahead: a sequential read fault has the next range (twice its
+ * length) staged by a worker, so that the next fault finds every page in
+ * the CMB (hits, no new read); a fault elsewhere stages nothing ahead; what
+ * was staged ahead and then overwritten through the page cache is not
+ * served stale; stage_ahead_kb=0 turns it off. Without a route nothing is
+ * staged, ahead or not.
+ */
+TEST_F(p2p, stages_ahead_of_sequential_faults)
+{
+	unsigned long n = 16 * 256, i;		/* 16 MiB */
+	struct drm_p2pmap_dgpu_userptr_fault f;
+	char stats[PATH_MAX], kb[32] = "";
+	long long ahead0, hits0, misses0, v;
+	int fd = make_cold_file("ahead.dat", n, 8), kfd;
+	char *p, *want = malloc(256 * PAGE);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_NE(NULL, want);
+	ASSERT_EQ(0, cmb_file("stats", stats, sizeof(stats)));
+	kfd = open(STAGE_AHEAD_KB, O_RDONLY);
+	ASSERT_LE(0, kfd);
+	ASSERT_LT(0, read(kfd, kb, sizeof(kb) - 1));
+	close(kfd);
+	ASSERT_EQ(0, write_str(STAGE_AHEAD_KB, "8192"));
+	p = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, imp_mirror(&self->imp, p, n));
+
+	/* the first MiB: the second and third are staged ahead */
+	ahead0 = stat_in(P2PMAP_STATS, "staged_ahead");
+	ASSERT_LE(0, ahead0);
+	ASSERT_EQ(0, imp_fault(&self->imp, p, 256, 0, &f));
+	if (!self->route) {
+		usleep(300000);
+		EXPECT_EQ(ahead0, stat_in(P2PMAP_STATS, "staged_ahead"));
+		goto out;
+	}
+	EXPECT_EQ(256u, f.pages_p2p);
+	EXPECT_EQ(ahead0 + 512, wait_ahead(ahead0 + 512));
+
+	/*
+	 * The second MiB is found staged: a hit, and the one new read is
+	 * that of the fourth MiB, which this fault has staged ahead.
+	 */
+	hits0 = stat_in(stats, "hits");
+	misses0 = stat_in(stats, "misses");
+	ASSERT_EQ(0, imp_fault(&self->imp, p + 256 * PAGE, 256, 0, &f));
+	EXPECT_EQ(256u, f.pages_p2p);
+	EXPECT_EQ(ahead0 + 768, wait_ahead(ahead0 + 768));
+	EXPECT_EQ(misses0 + 1, stat_in(stats, "misses"));
+	EXPECT_LT(hits0, stat_in(stats, "hits"));
+	ASSERT_EQ(0, imp_read(&self->imp, p + 256 * PAGE, 256, self->buf, NULL));
+	for (i = 0; i < 256; i++)
+		ASSERT_TRUE(page_is(self->buf + i * PAGE, 8 + 256, i)) TH_LOG("page %lu", 256 + i);
+
+	/* the fourth MiB, staged ahead, is overwritten: no stale byte served */
+	fill(want, 256 * PAGE, 99);
+	ASSERT_EQ((ssize_t)(256 * PAGE), pwrite(fd, want, 256 * PAGE, 768 * PAGE));
+	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ(0, imp_read(&self->imp, p + 768 * PAGE, 256, self->buf, NULL));
+	EXPECT_EQ(0, memcmp(self->buf, want, 256 * PAGE));
+
+	/* a fault elsewhere (not where the last one ended) stages nothing */
+	v = stat_in(P2PMAP_STATS, "staged_ahead");
+	ASSERT_EQ(0, imp_fault(&self->imp, p + 3000 * PAGE, 256, 0, &f));
+	usleep(300000);
+	EXPECT_EQ(v, stat_in(P2PMAP_STATS, "staged_ahead"));
+
+	/* off: a sequential fault stages nothing ahead, and misses */
+	ASSERT_EQ(0, write_str(STAGE_AHEAD_KB, "0"));
+	ASSERT_EQ(0, imp_fault(&self->imp, p + 3256 * PAGE, 256, 0, &f));
+	misses0 = stat_in(stats, "misses");
+	ASSERT_EQ(0, imp_fault(&self->imp, p + 3512 * PAGE, 256, 0, &f));
+	EXPECT_EQ(256u, f.pages_p2p);
+	EXPECT_LT(misses0, stat_in(stats, "misses"));
+	usleep(300000);
+	EXPECT_EQ(v, stat_in(P2PMAP_STATS, "staged_ahead"));
+out:
+	kb[strcspn(kb, "\n")] = '\0';
+	EXPECT_EQ(0, write_str(STAGE_AHEAD_KB, kb));
+	imp_release(&self->imp);
+	munmap(p, n * PAGE);
+	close(fd);
+	unlink("ahead.dat");
+	free(want);
+}
+
+/*
+ * debugfs drop_cache takes out of the CMB what nobody holds (as
+ * drop_caches does for the page cache): here the two MiB staged ahead of a
+ * fault, which no device maps; it keeps what a device maps (the fault's
+ * own MiB: not revoked, still in the device page table); it refuses
+ * anything but "1" and then drops nothing.
+ */
+TEST_F(p2p, drop_cache_keeps_held_extents)
+{
+	unsigned long n = 1024;
+	struct drm_p2pmap_dgpu_userptr_fault f;
+	struct drm_p2pmap_dgpu_pte e[4];
+	char stats[PATH_MAX], drop[PATH_MAX];
+	long long ahead0, evicted;
+	uint64_t inval0, inval1;
+	int fd = make_cold_file("drop.dat", n, 9);
+	char *p;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, cmb_file("stats", stats, sizeof(stats)));
+	ASSERT_EQ(0, cmb_file("drop_cache", drop, sizeof(drop)));
+	ASSERT_EQ(0, write_str(STAGE_AHEAD_KB, "8192"));
+	ASSERT_EQ(0, write_str(drop, "1"));	/* what earlier tests left */
+	p = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, imp_mirror(&self->imp, p, n));
+	ahead0 = stat_in(P2PMAP_STATS, "staged_ahead");
+	ASSERT_EQ(0, imp_fault(&self->imp, p, 256, 0, &f));
+	if (self->route)
+		ASSERT_EQ(ahead0 + 512, wait_ahead(ahead0 + 512));
+	ASSERT_EQ(0, imp_snapshot(&self->imp, p, 4, e, &inval0));
+
+	/* refused: nothing dropped */
+	evicted = stat_in(stats, "evicted");
+	EXPECT_EQ(-EINVAL, write_str(drop, "2"));
+	EXPECT_EQ(-EINVAL, write_str(drop, "11"));
+	EXPECT_EQ(evicted, stat_in(stats, "evicted"));
+
+	/* the two MiB staged ahead go; the mapped MiB stays mapped */
+	ASSERT_EQ(0, write_str(drop, "1"));
+	EXPECT_EQ(evicted + (self->route ? 512 * (long long)PAGE : 0),
+		  stat_in(stats, "evicted"));
+	ASSERT_EQ(0, imp_snapshot(&self->imp, p, 4, e, &inval1));
+	EXPECT_EQ(inval0, inval1);
+	/* and the next MiB is read again from the disk: a miss */
+	evicted = stat_in(stats, "misses");
+	ASSERT_EQ(0, write_str(STAGE_AHEAD_KB, "0"));
+	ASSERT_EQ(0, imp_fault(&self->imp, p + 256 * PAGE, 256, 0, &f));
+	EXPECT_EQ(evicted + (self->route ? 1 : 0), stat_in(stats, "misses"));
+	EXPECT_EQ(0, write_str(STAGE_AHEAD_KB, "8192"));
+	imp_release(&self->imp);
+	munmap(p, n * PAGE);
+	close(fd);
+	unlink("drop.dat");
+}
+
 TEST_HARNESS_MAIN

@@ -7,10 +7,12 @@
  *   p2p      the file mmap'd MAP_SHARED and imported as a userptr object;
  *            the device copies it into VRAM (COPY jobs); p2pmap stages the
  *            blocks into the CMB and hands the device bus addresses there.
- *            With DRM_IOCTL_P2PMAP_DGPU_USERPTR_FAULT each piece is first
- *            mapped without a job: that time alone is the map-and-stage
- *            rate (fault -> staged -> bus address), the device's read
- *            excluded.
+ *            Before that, with DRM_IOCTL_P2PMAP_DGPU_USERPTR_FAULT, the
+ *            file is mapped piece after piece, back to back, without a job
+ *            (on a cold CMB, which is dropped again afterwards): that time
+ *            is the map-and-stage rate (fault -> staged -> bus address),
+ *            the device's read excluded -- and with it any time during
+ *            which staging ahead could hide behind a device's copy.
  *   read     read(2) into a host buffer, then the device copies the buffer
  *            into VRAM.
  *   odirect  the same with O_DIRECT.
@@ -143,9 +145,12 @@ struct bench_meter {
  * @cmb_evicted_ahead: bytes the CMB's evict-ahead worker evicted while the
  *	device worked, their change.
  * @cmb_evict_ahead_ns: the worker's time, its change.
- * @fault_secs: P2P: time spent in USERPTR_FAULT (map-and-stage).
+ * @fault_secs: P2P: time spent in USERPTR_FAULT (map-and-stage), in the
+ *	back-to-back pass before the copies.
  * @fault_bytes: P2P: bytes those calls mapped.
  * @fault_measured: P2P: USERPTR_FAULT was there.
+ * @map_fallback: P2P: pages of that pass that fell back (p2pmap's count;
+ *	also added to @stats_fallback).
  * @mismatches: pieces whose bytes in VRAM were not the file's.
  * @why: what failed.
  */
@@ -169,6 +174,7 @@ struct bench_result {
 	double fault_secs;
 	uint64_t fault_bytes;
 	bool fault_measured;
+	uint64_t map_fallback;
 	uint64_t mismatches;
 	char why[160];
 };
@@ -385,6 +391,25 @@ static int bench_drop_caches(void)
 	return ret;
 }
 
+/*
+ * Drop what the CMB holds that nobody uses (debugfs drop_cache), as
+ * drop_caches does for the page cache. Return: 0 or -errno.
+ */
+static int bench_drop_cmb(const struct bench *b)
+{
+	char path[256];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), BENCH_DEBUGFS "/%s/drop_cache", b->cmb_pci);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "1", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* Write a fully written file of @size bytes. Return: 0 or -errno. */
 static int bench_make_file(struct bench *b, uint64_t size)
 {
@@ -461,39 +486,70 @@ static int bench_fault(struct bench *b, uint32_t handle, uint64_t off,
 #endif
 }
 
+/*
+ * The map-and-stage pass: every piece of the file mapped for the device,
+ * back to back, no job in between; the file's blocks are not in the CMB
+ * when it starts (a freshly written file). Pages that fell back to the page
+ * cache are added to @r's p2pmap count. Return: 0 or -errno.
+ */
+static int bench_map_pass(struct bench *b, int fd, uint64_t size,
+			  struct bench_result *r)
+{
+	struct p2pmap_dgpu_file_map fm;
+	struct p2pmap_stats before, after;
+	uint64_t off, len;
+	int ret;
+
+	memset(&before, 0, sizeof(before));
+	memset(&after, 0, sizeof(after));
+	p2pmap_get_stats(b->p2pmap, &before, NULL);
+	ret = p2pmap_dgpu_import_file(b->dgpu, fd, 0, size, 0, &fm);
+	if (ret)
+		return bench_fail(r, ret, "importing the file mapping");
+	for (off = 0; off < size && !ret; off += len) {
+		len = size - off < b->piece ? size - off : b->piece;
+		ret = bench_fault(b, fm.handle, fm.data_offset + off, len, r);
+	}
+	p2pmap_dgpu_release_file(b->dgpu, &fm);
+	p2pmap_get_stats(b->p2pmap, &after, NULL);
+	r->map_fallback = after.pages_fallback - before.pages_fallback;
+	return ret;
+}
+
 static int bench_p2p(struct bench *b, uint64_t size, struct bench_result *r)
 {
 	struct p2pmap_dgpu_file_map fm;
 	struct bench_meter m;
 	_cleanup_fd_ int fd = -1;
-	bool can_fault = true;
 	uint64_t off, len;
 	int ret = 0;
 
 	fd = open(b->path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return bench_fail(r, -errno, "opening the file");
+	ret = bench_map_pass(b, fd, size, r);
+	if (ret == -ENOTTY)
+		ret = 0;	/* a dummy GPU without USERPTR_FAULT: not measured */
+	if (ret)
+		return ret;
+	/* the copies start from a cold CMB too */
+	ret = bench_drop_cmb(b);
+	if (ret)
+		return bench_fail(r, ret, "dropping the CMB's cache (debugfs drop_cache)");
+
 	bench_meter_read(b, &m);
 	ret = p2pmap_dgpu_import_file(b->dgpu, fd, 0, size, 0, &fm);
 	if (ret)
 		return bench_fail(r, ret, "importing the file mapping");
 	for (off = 0; off < size && !ret; off += len) {
 		len = size - off < b->piece ? size - off : b->piece;
-		if (can_fault) {
-			ret = bench_fault(b, fm.handle, fm.data_offset + off, len, r);
-			if (ret == -ENOTTY) {
-				can_fault = false;
-				ret = 0;
-			}
-			if (ret)
-				break;
-		}
 		ret = bench_copy(b, fm.handle, fm.data_offset + off, len, r);
 		if (!ret && !bench_verify(b, off, len))
 			r->mismatches++;
 	}
 	p2pmap_dgpu_release_file(b->dgpu, &fm);
 	bench_meter_stop(b, &m, r);
+	r->stats_fallback += r->map_fallback;
 	return ret;
 }
 
