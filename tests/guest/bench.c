@@ -237,7 +237,8 @@ TEST_F_TIMEOUT(bench, bytes_moved_are_the_file_size, 900)
 
 /*
  * P2P: every page of the fully written file peer to peer, none from the
- * page cache; p2pmap's own counter (read by this test) moved by the sum.
+ * page cache, in the copies and in the map-and-stage pass before them;
+ * p2pmap's own counter (read by this test) moved by the sum of both.
  */
 TEST_F_TIMEOUT(bench, pages_p2p_match_p2pmap_stats, 900)
 {
@@ -260,6 +261,13 @@ TEST_F_TIMEOUT(bench, pages_p2p_match_p2pmap_stats, 900)
 		/* the CMB read the file's blocks itself */
 		snprintf(key, sizeof(key), "sizes[%zu].p2p.cmb_staged", s);
 		EXPECT_LE(sizes[s], jf_u64(&j, key)) TH_LOG("%s", key);
+		/* the map-and-stage pass: every page P2P, none fell back */
+		snprintf(key, sizeof(key), "sizes[%zu].p2p.map_and_stage_pages_p2p", s);
+		EXPECT_EQ(sizes[s] / 4096, jf_u64(&j, key));
+		sum += jf_u64(&j, key);
+		bench_sum += jf_u64(&j, key);
+		snprintf(key, sizeof(key), "sizes[%zu].p2p.map_and_stage_pages_fallback", s);
+		EXPECT_EQ(0u, jf_u64(&j, key));
 	}
 	EXPECT_EQ(sum, delta);
 	EXPECT_EQ(bench_sum, delta);

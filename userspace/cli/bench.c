@@ -149,6 +149,7 @@ struct bench_meter {
  *	back-to-back pass before the copies.
  * @fault_bytes: P2P: bytes those calls mapped.
  * @fault_measured: P2P: USERPTR_FAULT was there.
+ * @map_p2p: P2P: pages of that pass mapped peer to peer (p2pmap's count).
  * @map_fallback: P2P: pages of that pass that fell back (p2pmap's count;
  *	also added to @stats_fallback).
  * @mismatches: pieces whose bytes in VRAM were not the file's.
@@ -174,6 +175,7 @@ struct bench_result {
 	double fault_secs;
 	uint64_t fault_bytes;
 	bool fault_measured;
+	uint64_t map_p2p;
 	uint64_t map_fallback;
 	uint64_t mismatches;
 	char why[160];
@@ -512,6 +514,7 @@ static int bench_map_pass(struct bench *b, int fd, uint64_t size,
 	}
 	p2pmap_dgpu_release_file(b->dgpu, &fm);
 	p2pmap_get_stats(b->p2pmap, &after, NULL);
+	r->map_p2p = after.pages_p2p - before.pages_p2p;
 	r->map_fallback = after.pages_fallback - before.pages_fallback;
 	return ret;
 }
@@ -1137,6 +1140,8 @@ static void bench_json_result(struct json_writer *w, const struct bench_result *
 		json_u64(w, "map_and_stage_ns", (uint64_t)(r->fault_secs * 1e9));
 		json_u64(w, "map_and_stage_mb_per_s_x1000",
 			 (uint64_t)(bench_fault_rate(r) * 1000));
+		json_u64(w, "map_and_stage_pages_p2p", r->map_p2p);
+		json_u64(w, "map_and_stage_pages_fallback", r->map_fallback);
 	}
 	json_object_end(w);
 }
