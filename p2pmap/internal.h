@@ -75,6 +75,10 @@ void p2pmap_stats_no_route(struct p2pmap_importer *importer,
 			   struct p2pmap_provider *provider, const char *why);
 long p2pmap_ioc_stats(void __user *uarg);
 
+/* lease.c */
+bool p2pmap_lease_breaking(const struct inode *inode);
+void p2pmap_lease_wait_returned(const struct inode *inode);
+
 /* mirror.c */
 int p2pmap_mirror_init(void);
 void p2pmap_mirror_exit(void);

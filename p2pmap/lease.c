@@ -54,6 +54,8 @@
  * @queued: the recall work was queued (at most once).
  * @dead: p2pmap_lease_put() was called: no recall any more.
  * @recall_work: runs ops->recall.
+ * @breaking: on p2pmap_breaking from the first break until the lease is
+ *	given back (p2pmap_breaking_lock).
  */
 struct p2pmap_lease {
 	struct file *file;
@@ -65,7 +67,19 @@ struct p2pmap_lease {
 	bool queued;
 	bool dead;
 	struct work_struct recall_work;
+	struct list_head breaking;
 };
+
+/*
+ * p2pmap_breaking_lock protects p2pmap_breaking: p2pmap's leases that the
+ * file system broke and that their holders have not given back yet (their
+ * recall may be writing a device's data to the blocks). Taken under the
+ * inode's flc_lock and a lease's lock, never the other way round.
+ * p2pmap_returned_wq is woken when one leaves the list.
+ */
+static DEFINE_SPINLOCK(p2pmap_breaking_lock);
+static LIST_HEAD(p2pmap_breaking);
+static DECLARE_WAIT_QUEUE_HEAD(p2pmap_returned_wq);
 
 static void p2pmap_lease_release(struct kref *ref)
 {
@@ -102,6 +116,12 @@ static bool p2pmap_lease_lm_break(struct file_lock *fl)
 
 	spin_lock(&lease->lock);
 	lease->recalled = true;
+	if (!lease->dead) {
+		spin_lock(&p2pmap_breaking_lock);
+		if (list_empty(&lease->breaking))
+			list_add_tail(&lease->breaking, &p2pmap_breaking);
+		spin_unlock(&p2pmap_breaking_lock);
+	}
 	if (!lease->queued && !lease->dead) {
 		lease->queued = true;
 		kref_get(&lease->ref);	/* pairs with kref_put() in the work */
@@ -167,6 +187,7 @@ struct p2pmap_lease *p2pmap_lease_get(struct file *file,
 	kref_init(&lease->ref);
 	spin_lock_init(&lease->lock);
 	INIT_WORK(&lease->recall_work, p2pmap_lease_recall_work);
+	INIT_LIST_HEAD(&lease->breaking);
 
 	fl = locks_alloc_lock();
 	if (!fl) {
@@ -237,6 +258,12 @@ void p2pmap_lease_put(struct p2pmap_lease *lease)
 		pr_warn_ratelimited("%s[%d]: removing a layout lease failed: %d\n",
 				    current->comm, task_pid_nr(current), ret);
 
+	/* off the inode: no lm_break() can put it on the list again */
+	spin_lock(&p2pmap_breaking_lock);
+	list_del_init(&lease->breaking);
+	spin_unlock(&p2pmap_breaking_lock);
+	wake_up_all(&p2pmap_returned_wq);
+
 	/*
 	 * No recall is queued once @dead is set (lm_break() checks it). One
 	 * still pending is cancelled, and its reference dropped here; one
@@ -248,6 +275,34 @@ void p2pmap_lease_put(struct p2pmap_lease *lease)
 	kref_put(&lease->ref, p2pmap_lease_release);	/* the holder's */
 }
 EXPORT_SYMBOL_GPL(p2pmap_lease_put);
+
+/*
+ * Is one of p2pmap's leases on @inode broken and not given back yet?
+ * A hint for a caller that saw vfs_setlease() refuse a new lease (-EAGAIN:
+ * some lease of the inode is being broken): when the one being broken is
+ * ours, its recall may be writing back.
+ */
+bool p2pmap_lease_breaking(const struct inode *inode)
+{
+	struct p2pmap_lease *lease;
+	bool found = false;
+
+	spin_lock(&p2pmap_breaking_lock);
+	list_for_each_entry(lease, &p2pmap_breaking, breaking)
+		if (file_inode(lease->file) == inode) {
+			found = true;
+			break;
+		}
+	spin_unlock(&p2pmap_breaking_lock);
+	return found;
+}
+
+/* Wait until no lease of p2pmap's on @inode is broken and not given back. */
+void p2pmap_lease_wait_returned(const struct inode *inode)
+{
+	might_sleep();
+	wait_event(p2pmap_returned_wq, !p2pmap_lease_breaking(inode));
+}
 
 /**
  * p2pmap_lease_recalled() - has the file system asked for the lease back

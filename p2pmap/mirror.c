@@ -862,6 +862,9 @@ struct p2pmap_fault {
 	struct p2pmap_fault_arrays own;	/* when the mirror's are in use */
 	bool cached;			/* the arrays are the mirror's */
 	bool wait_recalls;		/* the next attempt waits for recalls */
+	/* the next attempt waits for p2pmap's leases on it (referenced) */
+	struct inode *wait_lease;
+	bool lease_waited;		/* and then takes no new write layout */
 };
 
 static void p2pmap_fault_arrays_free(struct p2pmap_fault_arrays *a)
@@ -1366,11 +1369,13 @@ static const struct p2pmap_lease_ops p2pmap_wlayout_lease_ops = {
 };
 
 /*
- * The mirror's write layout on @file, created with a layout lease taken
- * with the mirror creator's credentials. Called with layout_lock held.
+ * The mirror's write layout on @file, created (unless @create is false:
+ * NULL then) with a layout lease taken with the mirror creator's
+ * credentials. Called with layout_lock held.
  */
 static struct p2pmap_wlayout *p2pmap_wlayout_find_locked(struct p2pmap_mirror *mirror,
-							 struct file *file)
+							 struct file *file,
+							 bool create)
 {
 	struct p2pmap_wlayout *wl;
 	const struct cred *old;
@@ -1380,6 +1385,8 @@ static struct p2pmap_wlayout *p2pmap_wlayout_find_locked(struct p2pmap_mirror *m
 	list_for_each_entry(wl, &mirror->wlayouts, node)
 		if (wl->file == file)
 			return wl;
+	if (!create)
+		return NULL;
 
 	wl = kzalloc(sizeof(*wl), GFP_KERNEL);
 	if (!wl)
@@ -1551,13 +1558,41 @@ static int p2pmap_fault_write(struct p2pmap_fault *f, struct p2pmap_segment *seg
 		return -EFAULT;
 
 	mutex_lock(&mirror->layout_lock);
-	wl = p2pmap_wlayout_find_locked(mirror, seg->file);
+	/*
+	 * After waiting for another holder's lease to be given back, the
+	 * file system's breaker may still be on its way: it does not break a
+	 * lease taken meanwhile, it waits for it to go (__break_lease()), and
+	 * a new write layout here would hold the truncate until this mirror
+	 * lets go. This attempt goes through the page cache instead, whose
+	 * blocks now hold what the other holder wrote.
+	 */
+	wl = p2pmap_wlayout_find_locked(mirror, seg->file, !f->lease_waited);
+	if (!wl) {
+		mutex_unlock(&mirror->layout_lock);
+		p2pmap_fault_fallback(f, seg->first, seg->n,
+				      P2PMAP_REASON_RECALLED);
+		return 0;
+	}
 	if (IS_ERR(wl)) {
 		ret = PTR_ERR(wl);
 		mutex_unlock(&mirror->layout_lock);
 		switch (ret) {
 		case -EAGAIN:
-			/* another holder's lease is being broken: a recall runs */
+			/*
+			 * Another holder's lease is being broken. When it is
+			 * one of p2pmap's (another mirror's write layout, a
+			 * /dev/p2pmap layout), its recall may be writing a
+			 * device's data to the blocks now: a page-cache
+			 * fallback would read the old blocks, as in the race
+			 * of docs/semantics.md. The attempt starts again once
+			 * it is given back. A foreign holder's break (knfsd)
+			 * is not ours to wait for.
+			 */
+			if (p2pmap_lease_breaking(inode)) {
+				ihold(inode);	/* pairs with iput() in the fault */
+				f->wait_lease = inode;
+				return -EAGAIN;
+			}
 			p2pmap_fault_fallback(f, seg->first, seg->n,
 					      P2PMAP_REASON_RECALLED);
 			return 0;
@@ -2138,6 +2173,15 @@ int p2pmap_mirror_fault(struct p2pmap_mirror *mirror, unsigned long start,
 			timeout = jiffies +
 				msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
 		}
+		if (f.wait_lease) {
+			/* no lock held: another holder's recall gives it back */
+			p2pmap_lease_wait_returned(f.wait_lease);
+			iput(f.wait_lease);	/* ihold() in p2pmap_fault_write() */
+			f.wait_lease = NULL;
+			f.lease_waited = true;
+			timeout = jiffies +
+				msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+		}
 		/*
 		 * HMM's timeout, but never fewer than P2PMAP_FAULT_MIN_TRIES
 		 * attempts: one attempt stages blocks and may take a good part
@@ -2196,6 +2240,8 @@ int p2pmap_mirror_fault(struct p2pmap_mirror *mirror, unsigned long start,
 		up_read(&mirror->fault_sem);
 		break;
 	}
+	if (f.wait_lease)	/* set by an attempt that did not retry */
+		iput(f.wait_lease);
 	mmput(mm);
 out_put_arrays:
 	p2pmap_fault_put_arrays(&f);

@@ -217,6 +217,7 @@ long p2pmap_ioc_stats(void __user *uarg)
 	st->lost = atomic64_read(&p2pmap_total.lost);
 	st->write_refused = atomic64_read(&p2pmap_total.write_refused);
 	st->layouts_recalled = atomic64_read(&p2pmap_total.layouts_recalled);
+	st->staged_ahead = atomic64_read(&p2pmap_staged_ahead);
 
 	if (copy_to_user(uarg, st, size))
 		ret = -EFAULT;

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <linux/fiemap.h>
@@ -846,6 +847,105 @@ TEST_F(writes, reset_loses_and_counts)
 		EXPECT_EQ(0, holds_pattern(fd, 0, 8 * PAGE, 39));
 	}
 	close(fd);
+}
+
+/*
+ * Another holder's recall, and a device write fault meanwhile. A layout
+ * client of /dev/p2pmap holds a read-write layout of the file; a hole
+ * punch breaks it (XFS) and waits for the client; while the client has
+ * not given it back, a device write job on the file must not fall back to
+ * the page cache (it would read blocks the client may still be writing,
+ * and write that page back over them later): it waits, and finishes once
+ * the client has written, committed and returned. Both writes are then in
+ * the file. ext4 breaks no layout: the punch does not wait, nor the job.
+ */
+TEST_F(writes, write_fault_waits_for_another_holders_recall)
+{
+	struct p2pmap_layout_extent ext[8];
+	struct p2pmap_layout_get g = { .size = sizeof(g) };
+	struct p2pmap_layout_io io = { .size = sizeof(io) };
+	struct p2pmap_layout_range r = { .offset = 4 * PAGE, .length = 4 * PAGE };
+	struct p2pmap_layout_commit c = { .size = sizeof(c) };
+	struct p2pmap_layout_return ret_ = { .size = sizeof(ret_) };
+	struct p2pmap_layout_event ev;
+	struct drm_p2pmap_dgpu_result res;
+	struct p2pmap_dgpu_file_map fm;
+	struct pollfd pfd;
+	char *buf = malloc(4 * PAGE);
+	int fd = make_file("h", 16, 51), dev = open("/dev/p2pmap", O_RDWR);
+	int status, xfs = rig_is_xfs(), got;
+	uint64_t job;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, dev);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, fsync(fd));
+	g.fd = fd;
+	g.iomode = P2PMAP_LAYOUT_RW;
+	g.offset = 0;
+	g.length = 16 * PAGE;
+	g.break_ms = 60000;
+	g.extents = (uintptr_t)ext;
+	g.nr_extents = 8;
+	ASSERT_EQ(0, ioctl(dev, P2PMAP_IOC_LAYOUT_GET, &g)) TH_LOG("%s", strerror(errno));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				12 * PAGE, 4 * PAGE) ? 2 : 0);
+	pfd.fd = dev;
+	pfd.events = POLLIN;
+	got = poll(&pfd, 1, 5000) == 1 && read(dev, &ev, sizeof(ev)) == sizeof(ev);
+	if (xfs) {
+		/* the punch waits for the client */
+		ASSERT_TRUE(got);
+		EXPECT_EQ((__u32)P2PMAP_LAYOUT_EVENT_RECALL, ev.type);
+		EXPECT_EQ(0, waitpid(pid, &status, WNOHANG));
+	}
+
+	/* the device writes pages 0-3 meanwhile */
+	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 16 * PAGE, 1, &fm));
+	fill(self->vmap, 4 * PAGE, 52, 0);
+	ASSERT_EQ(0, p2pmap_dgpu_copy(self->dev, P2PMAP_DGPU_ENGINE_CPU, fm.handle,
+				      fm.data_offset, self->vram, 0, 4 * PAGE, &job));
+	usleep(500000);
+	if (xfs)	/* waiting for the client, not through the page cache */
+		EXPECT_EQ(-ETIME, p2pmap_dgpu_wait(self->dev, job, 0, &res));
+
+	/* the client writes pages 4-7 to the blocks, commits, returns */
+	fill(buf, 4 * PAGE, 53, 4 * PAGE);
+	io.id = g.id;
+	io.offset = 4 * PAGE;
+	io.length = 4 * PAGE;
+	io.buf = (uintptr_t)buf;
+	io.flags = P2PMAP_LAYOUT_IO_WRITE;
+	c.id = g.id;
+	c.nr_ranges = 1;
+	c.ranges = (uintptr_t)&r;
+	ret_.id = g.id;
+	if (xfs) {
+		EXPECT_EQ(0, ioctl(dev, P2PMAP_IOC_LAYOUT_IO, &io)) TH_LOG("%s", strerror(errno));
+		EXPECT_EQ(0, ioctl(dev, P2PMAP_IOC_LAYOUT_COMMIT, &c)) TH_LOG("%s", strerror(errno));
+	} else {
+		/* ext4: revoked by the punch's unmap; write through the VFS */
+		EXPECT_EQ((ssize_t)(4 * PAGE), pwrite(fd, buf, 4 * PAGE, 4 * PAGE));
+	}
+	EXPECT_EQ(0, ioctl(dev, P2PMAP_IOC_LAYOUT_RETURN, &ret_));
+
+	ASSERT_EQ(0, p2pmap_dgpu_wait(self->dev, job, P2PMAP_DGPU_WAIT_FOREVER, &res));
+	EXPECT_EQ(0U, res.error);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	p2pmap_dgpu_release_file(self->dev, &fm);
+	EXPECT_EQ(0, holds_pattern(fd, 0, 4 * PAGE, 52));
+	EXPECT_EQ(0, holds_pattern(fd, 4 * PAGE, 4 * PAGE, 53));
+	EXPECT_EQ(0, holds_pattern(fd, 8 * PAGE, 4 * PAGE, 51));
+	EXPECT_EQ(0, holds_zeros(fd, 12 * PAGE, 4 * PAGE));
+	close(dev);
+	close(fd);
+	free(buf);
 }
 
 /* Capabilities of this process: only CAP_LEASE (or nothing) kept. */

@@ -92,7 +92,8 @@ TEST(stats_parse_debugfs_forms)
 TEST(stats_from_ioctl_names_everything)
 {
 	struct cli_counter_set *set = calloc(1, sizeof(*set));
-	struct p2pmap_stats st = { .importers = 2, .faults = 9, .pages_fallback = 5 };
+	struct p2pmap_stats st = { .importers = 2, .faults = 9, .pages_fallback = 5,
+				   .staged_ahead = 512 };
 	const struct cli_counter *c;
 
 	ASSERT_NE(NULL, set);
@@ -100,9 +101,14 @@ TEST(stats_from_ioctl_names_everything)
 	st.revoked[P2PMAP_REVOKE_EVICT] = 3;
 	st.fallback[P2PMAP_STATS_MAX_REASONS - 1] = 1;	/* a reason from the future */
 	cli_stats_from_ioctl(&st, set);
-	/* + written back by cause, lost, write_refused, layouts_recalled */
-	EXPECT_EQ(7u + (P2PMAP_REASON_COUNT - 1) + 1 + 2 * P2PMAP_REVOKE_COUNT + 3,
+	/* + written back by cause, lost, write_refused, layouts_recalled,
+	 * staged_ahead
+	 */
+	EXPECT_EQ(7u + (P2PMAP_REASON_COUNT - 1) + 1 + 2 * P2PMAP_REVOKE_COUNT + 4,
 		  set->nr);
+	c = cli_stats_counter(set, "staged_ahead");
+	ASSERT_NE(NULL, c);
+	EXPECT_EQ(512u, c->value);
 	EXPECT_EQ(NULL, cli_stats_counter(set, "fallback.none"));
 	c = cli_stats_counter(set, "fallback.hole");
 	ASSERT_NE(NULL, c);

@@ -106,6 +106,7 @@ void cli_stats_from_ioctl(const struct p2pmap_stats *st,
 	cli_set_add(set, "lost", st->lost, false, true);
 	cli_set_add(set, "write_refused", st->write_refused, false, false);
 	cli_set_add(set, "layouts_recalled", st->layouts_recalled, false, false);
+	cli_set_add(set, "staged_ahead", st->staged_ahead, false, false);
 }
 
 unsigned int cli_stats_parse(const char *text, const char * const *gauges,

@@ -195,6 +195,9 @@ enum p2pmap_revoke_cause {
  *	may not take a layout lease on the file (not its owner, no
  *	CAP_LEASE).
  * @layouts_recalled: (out) write layouts the file systems recalled.
+ * @staged_ahead: (out) pages staged ahead of sequential read faults
+ *	(module parameter stage_ahead_kb); 0 from a kernel module older than
+ *	this member, which was reserved.
  * @reserved2: (in) must be 0.
  */
 struct p2pmap_stats {
@@ -215,7 +218,8 @@ struct p2pmap_stats {
 	__u64 lost;
 	__u64 write_refused;
 	__u64 layouts_recalled;
-	__u64 reserved2[5];
+	__u64 staged_ahead;
+	__u64 reserved2[4];
 };
 
 #define P2PMAP_STATS_SIZE_V1	512	/* up to and including @reserved */
