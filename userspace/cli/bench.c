@@ -495,6 +495,48 @@ static int bench_fault(struct bench *b, uint32_t handle, uint64_t off,
 #endif
 }
 
+/* What the P2P path does to one piece of the imported file mapping @fm. */
+typedef int bench_piece_fn(struct bench *b,
+			   const struct p2pmap_dgpu_file_map *fm, uint64_t off,
+			   uint64_t len, struct bench_result *r);
+
+/* Import the file (@fd, @size bytes) and run @fn on each piece in order. */
+static int bench_pieces(struct bench *b, int fd, uint64_t size,
+			bench_piece_fn *fn, struct bench_result *r)
+{
+	struct p2pmap_dgpu_file_map fm;
+	uint64_t off, len;
+	int ret;
+
+	ret = p2pmap_dgpu_import_file(b->dgpu, fd, 0, size, 0, &fm);
+	if (ret)
+		return bench_fail(r, ret, "importing the file mapping");
+	for (off = 0; off < size && !ret; off += len) {
+		len = size - off < b->piece ? size - off : b->piece;
+		ret = fn(b, &fm, off, len, r);
+	}
+	p2pmap_dgpu_release_file(b->dgpu, &fm);
+	return ret;
+}
+
+static int bench_map_piece(struct bench *b,
+			   const struct p2pmap_dgpu_file_map *fm, uint64_t off,
+			   uint64_t len, struct bench_result *r)
+{
+	return bench_fault(b, fm->handle, fm->data_offset + off, len, r);
+}
+
+static int bench_copy_piece(struct bench *b,
+			    const struct p2pmap_dgpu_file_map *fm, uint64_t off,
+			    uint64_t len, struct bench_result *r)
+{
+	int ret = bench_copy(b, fm->handle, fm->data_offset + off, len, r);
+
+	if (!ret && !bench_verify(b, off, len))
+		r->mismatches++;
+	return ret;
+}
+
 /*
  * The map-and-stage pass: every piece of the file mapped for the device,
  * back to back, no job in between; the file's blocks are not in the CMB
@@ -504,22 +546,13 @@ static int bench_fault(struct bench *b, uint32_t handle, uint64_t off,
 static int bench_map_pass(struct bench *b, int fd, uint64_t size,
 			  struct bench_result *r)
 {
-	struct p2pmap_dgpu_file_map fm;
 	struct p2pmap_stats before, after;
-	uint64_t off, len;
 	int ret;
 
 	memset(&before, 0, sizeof(before));
 	memset(&after, 0, sizeof(after));
 	p2pmap_get_stats(b->p2pmap, &before, NULL);
-	ret = p2pmap_dgpu_import_file(b->dgpu, fd, 0, size, 0, &fm);
-	if (ret)
-		return bench_fail(r, ret, "importing the file mapping");
-	for (off = 0; off < size && !ret; off += len) {
-		len = size - off < b->piece ? size - off : b->piece;
-		ret = bench_fault(b, fm.handle, fm.data_offset + off, len, r);
-	}
-	p2pmap_dgpu_release_file(b->dgpu, &fm);
+	ret = bench_pieces(b, fd, size, bench_map_piece, r);
 	p2pmap_get_stats(b->p2pmap, &after, NULL);
 	r->map_p2p = after.pages_p2p - before.pages_p2p;
 	r->map_fallback = after.pages_fallback - before.pages_fallback;
@@ -528,10 +561,8 @@ static int bench_map_pass(struct bench *b, int fd, uint64_t size,
 
 static int bench_p2p(struct bench *b, uint64_t size, struct bench_result *r)
 {
-	struct p2pmap_dgpu_file_map fm;
 	struct bench_meter m;
 	_cleanup_fd_ int fd = -1;
-	uint64_t off, len;
 	int ret = 0;
 
 	fd = open(b->path, O_RDWR | O_CLOEXEC);
@@ -548,16 +579,7 @@ static int bench_p2p(struct bench *b, uint64_t size, struct bench_result *r)
 		return bench_fail(r, ret, "dropping the CMB's cache (debugfs drop_cache)");
 
 	bench_meter_read(b, &m);
-	ret = p2pmap_dgpu_import_file(b->dgpu, fd, 0, size, 0, &fm);
-	if (ret)
-		return bench_fail(r, ret, "importing the file mapping");
-	for (off = 0; off < size && !ret; off += len) {
-		len = size - off < b->piece ? size - off : b->piece;
-		ret = bench_copy(b, fm.handle, fm.data_offset + off, len, r);
-		if (!ret && !bench_verify(b, off, len))
-			r->mismatches++;
-	}
-	p2pmap_dgpu_release_file(b->dgpu, &fm);
+	ret = bench_pieces(b, fd, size, bench_copy_piece, r);
 	bench_meter_stop(b, &m, r);
 	r->stats_fallback += r->map_fallback;
 	return ret;
