@@ -801,6 +801,8 @@ static void p2pmap_wlayout_recall(struct p2pmap_lease *lease, void *priv)
 
 	p2pmap_writeback_list(&wb, true);
 	flush_work(&mirror->release_work);
+	/* a commit_work that took the range may still be invalidating it */
+	flush_work(&mirror->commit_work);
 	p2pmap_mirror_commit(mirror);
 	p2pmap_stats_layout_recalled(mirror->importer);
 
@@ -2517,7 +2519,14 @@ long p2pmap_mirror_end_access(struct p2pmap_mirror *mirror,
 	revoked = p2pmap_mirror_revoke_marked(mirror, rcs, n, false, &wb);
 	if (!list_empty(&wb)) {
 		err = p2pmap_writeback_list(&wb, true);
-		/* the page cache of the range, now, not from commit_work */
+		/*
+		 * The page cache of the range, now: the write-backs queued
+		 * commit_work, which may have taken the range already and be
+		 * invalidating it while this access is reported done; a page
+		 * read meanwhile (an mmap fault's read-around) would then be
+		 * served stale.
+		 */
+		flush_work(&mirror->commit_work);
 		p2pmap_mirror_commit(mirror);
 	}
 	p2pmap_mirror_put_held(rcs, n);
