@@ -1735,11 +1735,6 @@ static void p2pmap_ahead_revoke(struct p2pmap_chunk *chunk, void *priv,
 	/* nothing is mapped: the worker puts the chunk once it is answered */
 }
 
-static void p2pmap_ahead_done(struct p2pmap_stage_batch *batch)
-{
-	complete(batch->priv);
-}
-
 static void p2pmap_ahead_work(struct work_struct *work)
 {
 	struct p2pmap_ahead *a = container_of(work, struct p2pmap_ahead, work);
@@ -1779,7 +1774,7 @@ static void p2pmap_ahead_work(struct work_struct *work)
 			.reqs = a->reqs,
 			.nr_reqs = nr,
 			.flags = P2PMAP_STAGE_AHEAD,
-			.done = p2pmap_ahead_done,
+			.done = p2pmap_stage_window_done,
 			.priv = &staged,
 		};
 
@@ -1836,7 +1831,7 @@ static void p2pmap_stage_ahead(struct p2pmap_fault *f,
 	else
 		end = last + 1;
 	if (end <= start) {
-		WRITE_ONCE(mirror->ahead_end, max(start, next));
+		WRITE_ONCE(mirror->ahead_end, start);	/* asked for already */
 		return;
 	}
 

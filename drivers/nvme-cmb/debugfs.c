@@ -15,8 +15,7 @@
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/string.h>
-#include <linux/uaccess.h>
+#include <linux/kstrtox.h>
 
 #include "nvme-cmb.h"
 
@@ -134,16 +133,15 @@ static ssize_t nvme_cmb_drop_write(struct file *file, const char __user *ubuf,
 				   size_t len, loff_t *ppos)
 {
 	struct nvme_cmb *cmb = file->private_data;
+	unsigned int v;
 	u64 dropped;
-	char buf[4];
+	int ret;
 
 	/* "1", as for drop_caches: anything else is refused */
-	if (!len || len > sizeof(buf) - 1)
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, len))
-		return -EFAULT;
-	buf[len] = '\0';
-	if (strcmp(strim(buf), "1"))
+	ret = kstrtouint_from_user(ubuf, len, 0, &v);
+	if (ret)
+		return ret;
+	if (v != 1)
 		return -EINVAL;
 	dropped = nvme_cmb_drop(cmb);
 	pr_debug("%s: drop_cache: %llu bytes out\n", cmb->name, dropped);

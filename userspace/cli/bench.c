@@ -379,19 +379,12 @@ static int bench_fail(struct bench_result *r, int err, const char *what)
 	return -r->error;
 }
 
-/*
- * Drop the page cache ("1"), not the inode and dentry caches ("3"): with
- * them gone the first fault of each path re-read the file's inode and
- * extent list from the disk (4-7 ms per round under TCG, traced), a cost
- * the bare bio loop never pays (its extents come from FIEMAP before its
- * clock starts) and no data path is about.
- */
-static int bench_drop_caches(void)
+/* Write "1" to a control file (drop_caches, drop_cache). Return: 0 or -errno. */
+static int bench_write_1(const char *path)
 {
 	int fd, ret = 0;
 
-	sync();
-	fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, "1", 1) != 1)
@@ -401,22 +394,28 @@ static int bench_drop_caches(void)
 }
 
 /*
+ * Drop the page cache ("1"), not the inode and dentry caches ("3"): with
+ * them gone the first fault of each path re-read the file's inode and
+ * extent list from the disk (4-7 ms per round under TCG, traced), a cost
+ * the bare bio loop never pays (its extents come from FIEMAP before its
+ * clock starts) and no data path is about.
+ */
+static int bench_drop_caches(void)
+{
+	sync();
+	return bench_write_1("/proc/sys/vm/drop_caches");
+}
+
+/*
  * Drop what the CMB holds that nobody uses (debugfs drop_cache), as
  * drop_caches does for the page cache. Return: 0 or -errno.
  */
 static int bench_drop_cmb(const struct bench *b)
 {
 	char path[256];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), BENCH_DEBUGFS "/%s/drop_cache", b->cmb_pci);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, "1", 1) != 1)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return bench_write_1(path);
 }
 
 /* Write a fully written file of @size bytes. Return: 0 or -errno. */
