@@ -2331,6 +2331,11 @@ static long p2pmap_mirror_copy_held(struct p2pmap_mirror *mirror,
 		i++;
 	}
 	mutex_unlock(&mirror->lock);
+	if (!i) {
+		/* revoked since they were counted: the caller gets nothing */
+		kvfree(rcs);
+		return 0;
+	}
 	*rcsp = rcs;
 	return i;
 }

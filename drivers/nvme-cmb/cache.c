@@ -1388,11 +1388,14 @@ static bool nvme_cmb_wb_in_flight_locked(struct nvme_cmb *cmb,
  * @provider: the CMB's provider.
  * @bdev: write back only extents of this block device's disk; NULL: all.
  *
- * Extents that devices wrote and whose writers have all put them are
- * written (together) and stay cached, clean. A write-back of the disk that
- * someone else started (an eviction, another sync) is waited for too: on
- * return, what was put dirty before the call is on the blocks, and the
- * caller may drop the page cache and give the blocks back.
+ * What devices wrote into extents and put is written (all extents
+ * together); the extents stay cached, clean, even those other writers
+ * still hold (their pages are written once they put them). A write-back
+ * of the disk that someone else started (an eviction, another sync) is
+ * waited for too, and an extent put dirty again while it ran is written
+ * after it: on return, what was put dirty before the call is on the
+ * blocks, and the caller may drop the page cache and give the blocks
+ * back.
  *
  * Context: process context; sleeps.
  * Return: 0, or -EIO when a write-back failed (the data stays dirty), or
@@ -1406,9 +1409,12 @@ int nvme_cmb_sync(struct p2pmap_provider *provider, struct block_device *bdev)
 	LIST_HEAD(busy);
 	LIST_HEAD(dead);
 	LIST_HEAD(wb);
+	bool again;
 	int ret = 0;
 
 	might_sleep();
+again:
+	again = false;
 	mutex_lock(&cmb->lock);
 	if (cmb->state != NVME_CMB_LIVE || !nvme_cmb_backend_alive(cmb)) {
 		mutex_unlock(&cmb->lock);
@@ -1417,9 +1423,19 @@ int nvme_cmb_sync(struct p2pmap_provider *provider, struct block_device *bdev)
 	/* never write back over blocks written behind the cache */
 	nvme_cmb_apply_invals_locked(cmb, &stale, &wb, &dead);
 	list_for_each_entry(ext, &cmb->extents, all_node) {
+		/* dirtied again during another write-back: after it */
+		if (ext->dirty && !ext->lost && !ext->freeing &&
+		    ((ext->io_busy && ext->io_write) || ext->syncing) &&
+		    (!bdev || ext->disk == bdev->bd_disk))
+			again = true;
+		/*
+		 * Writers still holding the extent do not hold it back: what
+		 * was put is written now (their pages are written when they
+		 * put them). Skipping it let p2pmap drop the page cache over
+		 * blocks that were still old, and a read keep them.
+		 */
 		if (!ext->dirty || ext->lost || ext->freeing || ext->io_busy ||
-		    ext->syncing || ext->nr_writers ||
-		    (bdev && ext->disk != bdev->bd_disk))
+		    ext->syncing || (bdev && ext->disk != bdev->bd_disk))
 			continue;
 		ext->dirty = false;
 		ext->io_lo = ext->dirty_lo;
@@ -1487,5 +1503,9 @@ int nvme_cmb_sync(struct p2pmap_provider *provider, struct block_device *bdev)
 		mutex_lock(&cmb->lock);
 	}
 	mutex_unlock(&cmb->lock);
+	if (again) {
+		cond_resched();	/* another sync clears @syncing under the lock */
+		goto again;
+	}
 	return ret;
 }

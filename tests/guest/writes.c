@@ -726,6 +726,57 @@ TEST_F(writes, unlink_does_not_revoke)
 	close(fd);
 }
 
+/*
+ * Two device write mappings of one file share one staged CMB extent (a
+ * read job staged all 32 pages; each write job's pages are found inside
+ * it). One goes (MADV_DONTNEED on its half: the mmu notifier takes it
+ * back and writes it back synchronously) while the other stays: what the
+ * device wrote into the half that went must be on the blocks when the
+ * revocation returns, the page cache of that half dropped, so that a
+ * read(2) right after gets the device's bytes, not the old blocks'.
+ *
+ * The provider's sync used to skip an extent another writer still held;
+ * the page cache, invalidated, then read the old blocks and kept them
+ * (an ext4 race round: page 16 stale after a punch).
+ */
+TEST_F(writes, revoked_half_is_on_blocks_while_other_half_is_held)
+{
+	struct drm_p2pmap_dgpu_result res;
+	struct p2pmap_dgpu_file_map fm;
+	struct p2pmap_stats before, after;
+	uint64_t job;
+	int fd = make_file("s", 32, 61);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 32 * PAGE, 1, &fm));
+	/* a read job stages the whole file at once */
+	ASSERT_EQ(0, p2pmap_dgpu_copy(self->dev, P2PMAP_DGPU_ENGINE_CPU, self->vram,
+				      0, fm.handle, fm.data_offset, 32 * PAGE, &job));
+	ASSERT_EQ(0, p2pmap_dgpu_wait(self->dev, job, P2PMAP_DGPU_WAIT_FOREVER, &res));
+	EXPECT_EQ(0U, res.error);
+	EXPECT_P2P(res, 32);
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 16 * PAGE, 16 * PAGE, 62, &res));
+	EXPECT_EQ(0U, res.error);
+	EXPECT_P2P(res, 16);
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 16 * PAGE, 63, &res));
+	EXPECT_EQ(0U, res.error);
+	EXPECT_P2P(res, 16);
+	ASSERT_EQ(0, stats(&before));
+	ASSERT_EQ(0, madvise((char *)fm.map + fm.data_offset, 16 * PAGE, MADV_DONTNEED));
+	ASSERT_EQ(0, stats(&after));
+	/* no fsync, no fadvise: what read(2) gets now */
+	EXPECT_EQ(0, holds_pattern(fd, 0, 16 * PAGE, 63));
+	if (self->p2p && rig_is_xfs())
+		/* ext4: the job's end had written it back already */
+		EXPECT_EQ(before.written_back[P2PMAP_REVOKE_UNMAP] + 16 * PAGE,
+			  after.written_back[P2PMAP_REVOKE_UNMAP]);
+	EXPECT_EQ(before.lost, after.lost);
+	p2pmap_dgpu_release_file(self->dev, &fm);
+	EXPECT_EQ(0, holds_pattern(fd, 0, 16 * PAGE, 63));
+	EXPECT_EQ(0, holds_pattern(fd, 16 * PAGE, 16 * PAGE, 62));
+	close(fd);
+}
+
 /* Each page of [@off, @off + @len) holds pattern @seed or zeros, whole. */
 static int pages_pattern_or_zeros(int fd, unsigned long off, unsigned long len,
 				  unsigned int seed)
