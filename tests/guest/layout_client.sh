@@ -48,6 +48,23 @@ wait_layout() {
 	done
 }
 
+# wait_written FILE REF: until the first 4 KiB of FILE, read with O_DIRECT
+# (the blocks), are REF's: a client writing REF into FILE through a layout
+# holds it and has done its first I/O, at most 30 s. Its mapping alone
+# (wait_layout) is not enough: the layout is set up after it, and a
+# conflict or a truncate that comes first fails the layout get (-EAGAIN,
+# "broken while being set up"): the debug kernel's slow set-up lost that
+# race once.
+wait_written() {
+	head -c 4096 "$2" >first.ref
+	i=0
+	while [ $i -lt 300 ] &&
+		! dd if="$1" iflag=direct bs=4096 count=1 2>/dev/null | cmp -s - first.ref; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 dd if=/dev/urandom of=in.bin bs=1024 count=3075 2>/dev/null	# 3 MiB + 3 KiB
 
 # ---- a new file -------------------------------------------------------------
@@ -94,6 +111,7 @@ sync
 p2pmap -o json layout write big.bin --input big.in --pace 0.4 >big.out 2>big.err &
 client=$!
 wait_layout $client big.bin
+wait_written big.bin big.in
 # the conflicting layout is refused (EAGAIN) while the holder is recalled
 p2pmap layout show big.bin 0 4096 >/dev/null 2>show.err
 show_rc=$?
@@ -119,6 +137,7 @@ sync
 p2pmap -o json layout write big.bin --input big.in --pace 0.4 >big.out 2>big.err &
 client=$!
 wait_layout $client big.bin
+wait_written big.bin big.in
 t0=$(cut -d' ' -f1 /proc/uptime)
 truncate -s 1M big.bin
 trc=$?
@@ -145,6 +164,7 @@ echo "# size after the race: $size"
 	cmp -s -n 1048576 big.in big.bin
 result $? "$fs: recalled by a truncate ($cause), the client returns within the break time and the truncate completes"
 
-rm -f in.bin new.bin old.bin want.bin part.bin back.bin big.in big.bin big.out big.err show.err
+rm -f in.bin new.bin old.bin want.bin part.bin back.bin big.in big.bin big.out big.err show.err \
+	first.ref
 echo "1..$n"
 exit $failed
