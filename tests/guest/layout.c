@@ -382,6 +382,7 @@ TEST_F(layout, new_file_unwritten_size)
 TEST_F(layout, recall_on_truncate_returned)
 {
 	struct p2pmap_layout_event ev;
+	struct pollfd efd_poll;
 	char buf[4096];
 	struct lay l;
 	uint64_t count;
@@ -397,6 +398,13 @@ TEST_F(layout, recall_on_truncate_returned)
 	pid = change_in_child("t", CHANGE_TRUNCATE, p[1]);
 	ASSERT_EQ(0, next_event(self->dev, 3000, &ev));
 	EXPECT_EQ(l.g.id, ev.id);
+	/*
+	 * The eventfd fires right after the event is queued (a reader of
+	 * /dev/p2pmap may see the event a moment before): wait for it.
+	 */
+	efd_poll.fd = efd;
+	efd_poll.events = POLLIN;
+	EXPECT_EQ(1, poll(&efd_poll, 1, 3000));
 	EXPECT_EQ(1, read(efd, &count, sizeof(count)) > 0);
 	if (self->kind == FS_XFS) {
 		EXPECT_EQ((__u32)P2PMAP_LAYOUT_EVENT_RECALL, ev.type);
