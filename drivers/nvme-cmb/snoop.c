@@ -206,14 +206,9 @@ void nvme_cmb_apply_invals_locked(struct nvme_cmb *cmb,
 							       revokes, wb,
 							       dead);
 		}
-		/*
-		 * Extents already out of the index (evicted, poisoned) with
-		 * device data not written yet: dirty, or writers still to put
-		 * theirs, which would otherwise land over these newer blocks.
-		 */
+		/* dirty extents already out of the index, not yet written */
 		list_for_each_entry_safe(ext, etmp, &cmb->extents, all_node) {
-			if (ext->indexed || ext->lost ||
-			    (!ext->dirty && !ext->nr_writers) ||
+			if (ext->indexed || !ext->dirty || ext->lost ||
 			    ext->disk != inval->disk ||
 			    ext->it.last < inval->start ||
 			    ext->it.start > inval->last)
