@@ -244,20 +244,6 @@ static int dev_write(struct __test_metadata *_metadata, FIXTURE_DATA(writes) *se
 	return ret;
 }
 
-/* The device reads the first @len bytes of @fm's file into VRAM (a read job). */
-static int dev_read(FIXTURE_DATA(writes) *self, struct p2pmap_dgpu_file_map *fm,
-		    unsigned long len, struct drm_p2pmap_dgpu_result *res)
-{
-	uint64_t job;
-	int ret;
-
-	if (len > self->vlen)
-		return -EINVAL;
-	ret = p2pmap_dgpu_copy(self->dev, P2PMAP_DGPU_ENGINE_CPU, self->vram, 0,
-			       fm->handle, fm->data_offset, len, &job);
-	return ret ?: p2pmap_dgpu_wait(self->dev, job, P2PMAP_DGPU_WAIT_FOREVER, res);
-}
-
 /* A file of @pages pages of pattern @seed, opened read-write. */
 static int make_file(const char *name, unsigned long pages, unsigned int seed)
 {
@@ -758,12 +744,15 @@ TEST_F(writes, revoked_half_is_on_blocks_while_other_half_is_held)
 	struct drm_p2pmap_dgpu_result res;
 	struct p2pmap_dgpu_file_map fm;
 	struct p2pmap_stats before, after;
+	uint64_t job;
 	int fd = make_file("s", 32, 61);
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 32 * PAGE, 1, &fm));
 	/* a read job stages the whole file at once */
-	ASSERT_EQ(0, dev_read(self, &fm, 32 * PAGE, &res));
+	ASSERT_EQ(0, p2pmap_dgpu_copy(self->dev, P2PMAP_DGPU_ENGINE_CPU, self->vram,
+				      0, fm.handle, fm.data_offset, 32 * PAGE, &job));
+	ASSERT_EQ(0, p2pmap_dgpu_wait(self->dev, job, P2PMAP_DGPU_WAIT_FOREVER, &res));
 	EXPECT_EQ(0U, res.error);
 	EXPECT_P2P(res, 32);
 	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 16 * PAGE, 16 * PAGE, 62, &res));
@@ -806,12 +795,15 @@ TEST_F(writes, cpu_store_beside_device_writes_keeps_both)
 	struct drm_p2pmap_dgpu_result res;
 	struct p2pmap_dgpu_file_map fm;
 	struct p2pmap_stats before, after;
+	uint64_t job;
 	char *page;
 	int fd = make_file("c", 64, 72);
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 64 * PAGE, 1, &fm));
-	ASSERT_EQ(0, dev_read(self, &fm, 64 * PAGE, &res));
+	ASSERT_EQ(0, p2pmap_dgpu_copy(self->dev, P2PMAP_DGPU_ENGINE_CPU, self->vram,
+				      0, fm.handle, fm.data_offset, 64 * PAGE, &job));
+	ASSERT_EQ(0, p2pmap_dgpu_wait(self->dev, job, P2PMAP_DGPU_WAIT_FOREVER, &res));
 	EXPECT_EQ(0U, res.error);
 	EXPECT_P2P(res, 64);
 	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 32 * PAGE, 73, &res));
