@@ -593,31 +593,6 @@ static const struct mmu_interval_notifier_ops p2pmap_mirror_notifier_ops = {
 };
 
 /*
- * Take back the pages of the mirror that @held backs, and only those: a
- * later fault may have published other chunks over part of its range (a
- * write job over pages a read job staged), and their cause is not @held's.
- */
-static void p2pmap_mirror_revoke_held_locked(struct p2pmap_mirror *mirror,
-					     struct p2pmap_held *held,
-					     enum p2pmap_revoke_cause cause,
-					     struct list_head *wb)
-{
-	unsigned long i, run, end = held->first + held->npages;
-
-	lockdep_assert_held(&mirror->lock);
-	for (i = held->first; i < end; i += run) {
-		bool ours = mirror->entries[i].held == held;
-
-		for (run = 1; i + run < end &&
-		     (mirror->entries[i + run].held == held) == ours; run++)
-			;
-		if (ours)
-			p2pmap_mirror_revoke_run_locked(mirror, i, run, cause,
-							false, wb);
-	}
-}
-
-/*
  * The provider takes a chunk back (eviction, reset, removal): revoke the
  * pages using it, then drop the reference.
  */
@@ -635,8 +610,9 @@ static void p2pmap_mirror_chunk_revoke(struct p2pmap_chunk *chunk, void *priv,
 		/* the pages go; the last one queues the put (if not queued yet) */
 		if (held->live) {
 			mirror->revoking = held;
-			p2pmap_mirror_revoke_held_locked(mirror, held, cause,
-							 &wb);
+			p2pmap_mirror_revoke_locked(mirror, held->first,
+						    held->npages, cause, false,
+						    false, &wb);
 			mirror->revoking = NULL;
 		}
 		/*
@@ -2474,15 +2450,6 @@ long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
 		atomic_inc(&mirror->maps_gen);
 		p2pmap_writeback_list(&wb, true);
 	}
-	/*
-	 * Stale read chunks are forgotten by the release work, and a forget
-	 * takes the whole staged extent out, the data of its writers too:
-	 * before this access faults. Otherwise one of its write faults could
-	 * find the extent still cached, write into it, and lose that when
-	 * the forget came (a read job, then write jobs over the same range).
-	 */
-	if (revoked > 0)
-		flush_work(&mirror->release_work);
 	p2pmap_mirror_put_held(rcs, n);
 	return revoked;
 }

@@ -777,52 +777,6 @@ TEST_F(writes, revoked_half_is_on_blocks_while_other_half_is_held)
 	close(fd);
 }
 
-/*
- * A CPU store through the same shared mapping, to a page the device did
- * not write, while the device's writes sit in the same staged CMB extent:
- * a read job staged the 64 pages at once, a write job then wrote pages
- * 0-31 into that extent. msync() writes the CPU's page 48 back (with the
- * rest of its page-cache folio, pages 32-63 at most, the old bytes but
- * for page 48): a write behind the CMB's cache over part of the extent.
- * The device's pages are not among those blocks and must survive, written
- * back, not dropped as stale and counted lost; the CPU's page too. Until
- * session 6 any such write lost the whole extent's device data (XFS,
- * where a store through a mapping breaks no layout and the device's data
- * waits in the CMB; ext4 wrote it back at the job's end already).
- */
-TEST_F(writes, cpu_store_beside_device_writes_keeps_both)
-{
-	struct drm_p2pmap_dgpu_result res;
-	struct p2pmap_dgpu_file_map fm;
-	struct p2pmap_stats before, after;
-	uint64_t job;
-	char *page;
-	int fd = make_file("c", 64, 72);
-
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 64 * PAGE, 1, &fm));
-	ASSERT_EQ(0, p2pmap_dgpu_copy(self->dev, P2PMAP_DGPU_ENGINE_CPU, self->vram,
-				      0, fm.handle, fm.data_offset, 64 * PAGE, &job));
-	ASSERT_EQ(0, p2pmap_dgpu_wait(self->dev, job, P2PMAP_DGPU_WAIT_FOREVER, &res));
-	EXPECT_EQ(0U, res.error);
-	EXPECT_P2P(res, 64);
-	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 32 * PAGE, 73, &res));
-	EXPECT_EQ(0U, res.error);
-	EXPECT_P2P(res, 32);
-	ASSERT_EQ(0, stats(&before));
-	page = (char *)fm.map + fm.data_offset + 48 * PAGE;
-	fill(page, PAGE, 74, 48 * PAGE);
-	ASSERT_EQ(0, msync(page, PAGE, MS_SYNC));
-	p2pmap_dgpu_release_file(self->dev, &fm);
-	ASSERT_EQ(0, stats(&after));
-	EXPECT_EQ(before.lost, after.lost);
-	EXPECT_EQ(0, holds_pattern(fd, 0, 32 * PAGE, 73));
-	EXPECT_EQ(0, holds_pattern(fd, 32 * PAGE, 16 * PAGE, 72));
-	EXPECT_EQ(0, holds_pattern(fd, 48 * PAGE, PAGE, 74));
-	EXPECT_EQ(0, holds_pattern(fd, 49 * PAGE, 15 * PAGE, 72));
-	close(fd);
-}
-
 /* Each page of [@off, @off + @len) holds pattern @seed or zeros, whole. */
 static int pages_pattern_or_zeros(int fd, unsigned long off, unsigned long len,
 				  unsigned int seed)
