@@ -2450,6 +2450,15 @@ long p2pmap_mirror_begin_access(struct p2pmap_mirror *mirror,
 		atomic_inc(&mirror->maps_gen);
 		p2pmap_writeback_list(&wb, true);
 	}
+	/*
+	 * Stale read chunks are forgotten by the release work, and a forget
+	 * takes the whole staged extent out, the data of its writers too:
+	 * before this access faults. Otherwise one of its write faults could
+	 * find the extent still cached, write into it, and lose that when
+	 * the forget came (a read job, then write jobs over the same range).
+	 */
+	if (revoked > 0)
+		flush_work(&mirror->release_work);
 	p2pmap_mirror_put_held(rcs, n);
 	return revoked;
 }
