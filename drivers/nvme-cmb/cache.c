@@ -1423,20 +1423,20 @@ again:
 	/* never write back over blocks written behind the cache */
 	nvme_cmb_apply_invals_locked(cmb, &stale, &wb, &dead);
 	list_for_each_entry(ext, &cmb->extents, all_node) {
-		/* dirtied again during another write-back: after it */
-		if (ext->dirty && !ext->lost && !ext->freeing &&
-		    ((ext->io_busy && ext->io_write) || ext->syncing) &&
-		    (!bdev || ext->disk == bdev->bd_disk))
-			again = true;
 		/*
 		 * Writers still holding the extent do not hold it back: what
 		 * was put is written now (their pages are written when they
 		 * put them). Skipping it let p2pmap drop the page cache over
 		 * blocks that were still old, and a read keep them.
 		 */
-		if (!ext->dirty || ext->lost || ext->freeing || ext->io_busy ||
-		    ext->syncing || (bdev && ext->disk != bdev->bd_disk))
+		if (!ext->dirty || ext->lost || ext->freeing ||
+		    (bdev && ext->disk != bdev->bd_disk))
 			continue;
+		if (ext->io_busy || ext->syncing) {
+			/* dirtied again during another write-back: after it */
+			again |= ext->syncing || ext->io_write;
+			continue;
+		}
 		ext->dirty = false;
 		ext->io_lo = ext->dirty_lo;
 		ext->io_hi = ext->dirty_hi;
