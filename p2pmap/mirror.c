@@ -28,6 +28,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 
 #include "internal.h"
@@ -178,6 +179,13 @@ struct p2pmap_mirror {
 	 * queued to the work (protected by lock).
 	 */
 	struct p2pmap_held *revoking;
+	/*
+	 * Provider revoke callbacks writing back write chunks they took off
+	 * the mirror (no longer in entries[] or on held): raised under lock,
+	 * dropped once the write-back is done; destroy waits for zero
+	 * (wait_var_event), since those chunks point at the mirror.
+	 */
+	atomic_t revoke_wb;
 
 	/* the write side (docs/design.md "The write side") */
 	const struct cred *cred;	/* the creator's: layout leases */
@@ -634,6 +642,9 @@ static void p2pmap_mirror_chunk_revoke(struct p2pmap_chunk *chunk, void *priv,
 		put = held->chunk;
 		held->chunk = NULL;
 	}
+	/* what is on @wb points at the mirror: destroy waits for it */
+	if (!list_empty(&wb))
+		atomic_inc(&mirror->revoke_wb);
 	mutex_unlock(&mirror->lock);
 	if (put)
 		p2pmap_chunk_put(put);
@@ -651,7 +662,12 @@ static void p2pmap_mirror_chunk_revoke(struct p2pmap_chunk *chunk, void *priv,
 		list_for_each_entry(h, &wb, node)
 			h->cause = P2PMAP_REVOKE_PROVIDER_GONE;	/* counted lost */
 	}
+	if (list_empty(&wb))
+		return;
 	p2pmap_writeback_list(&wb, false);
+	/* the mirror may be freed as soon as this reaches zero */
+	if (atomic_dec_and_test(&mirror->revoke_wb))
+		wake_up_var(&mirror->revoke_wb);
 }
 
 /* ---- write layouts: commit, recall, release ---- */
@@ -2597,6 +2613,7 @@ struct p2pmap_mirror *p2pmap_mirror_create(struct p2pmap_importer *importer,
 	INIT_LIST_HEAD(&mirror->wlayouts);
 	init_rwsem(&mirror->fault_sem);
 	atomic_set(&mirror->recalls, 0);
+	atomic_set(&mirror->revoke_wb, 0);
 	init_waitqueue_head(&mirror->recall_wq);
 	mutex_init(&mirror->arrays_lock);
 	atomic_set(&mirror->self_inval, 0);
@@ -2659,6 +2676,12 @@ void p2pmap_mirror_destroy(struct p2pmap_mirror *mirror)
 				     P2PMAP_REVOKE_DESTROY, &wb);
 	mutex_unlock(&mirror->lock);
 	p2pmap_writeback_list(&wb, true);
+	/*
+	 * A provider's revoke callback may have taken write chunks off the
+	 * mirror before the release above: its write-back queues the commit
+	 * work and accounts to this mirror's layouts.
+	 */
+	wait_var_event(&mirror->revoke_wb, !atomic_read(&mirror->revoke_wb));
 	flush_work(&mirror->release_work);
 	WARN_ON_ONCE(!list_empty(&mirror->held));
 
