@@ -601,6 +601,31 @@ static const struct mmu_interval_notifier_ops p2pmap_mirror_notifier_ops = {
 };
 
 /*
+ * Take back the pages of the mirror that @held backs, and only those: a
+ * later fault may have published other chunks over part of its range (a
+ * write job over pages a read job staged), and their cause is not @held's.
+ */
+static void p2pmap_mirror_revoke_held_locked(struct p2pmap_mirror *mirror,
+					     struct p2pmap_held *held,
+					     enum p2pmap_revoke_cause cause,
+					     struct list_head *wb)
+{
+	unsigned long i, run, end = held->first + held->npages;
+
+	lockdep_assert_held(&mirror->lock);
+	for (i = held->first; i < end; i += run) {
+		bool ours = mirror->entries[i].held == held;
+
+		for (run = 1; i + run < end &&
+		     (mirror->entries[i + run].held == held) == ours; run++)
+			;
+		if (ours)
+			p2pmap_mirror_revoke_run_locked(mirror, i, run, cause,
+							false, wb);
+	}
+}
+
+/*
  * The provider takes a chunk back (eviction, reset, removal): revoke the
  * pages using it, then drop the reference.
  */
@@ -618,9 +643,8 @@ static void p2pmap_mirror_chunk_revoke(struct p2pmap_chunk *chunk, void *priv,
 		/* the pages go; the last one queues the put (if not queued yet) */
 		if (held->live) {
 			mirror->revoking = held;
-			p2pmap_mirror_revoke_locked(mirror, held->first,
-						    held->npages, cause, false,
-						    false, &wb);
+			p2pmap_mirror_revoke_held_locked(mirror, held, cause,
+							 &wb);
 			mirror->revoking = NULL;
 		}
 		/*

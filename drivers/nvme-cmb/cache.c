@@ -75,9 +75,36 @@ static u64 nvme_cmb_ext_bytes(const struct nvme_cmb_extent *ext)
 	return (u64)ext->nr_pages << PAGE_SHIFT;
 }
 
+/* Pages of the I/O in flight that a write-back skips (poisoned). */
+static unsigned int nvme_cmb_io_poisoned(const struct nvme_cmb_extent *ext)
+{
+	unsigned int lo = max(ext->io_lo, ext->io_skip_lo);
+	unsigned int hi = min(ext->io_hi, ext->io_skip_hi);
+
+	return hi > lo ? hi - lo : 0;
+}
+
+/* Bytes the I/O in flight moves. */
 static u64 nvme_cmb_io_bytes(const struct nvme_cmb_extent *ext)
 {
-	return (u64)(ext->io_hi - ext->io_lo) << PAGE_SHIFT;
+	return (u64)(ext->io_hi - ext->io_lo - nvme_cmb_io_poisoned(ext)) <<
+	       PAGE_SHIFT;
+}
+
+/*
+ * Count a finished write-back: what it wrote, and the device-written pages
+ * it skipped because their blocks were written behind the cache (lost).
+ */
+static void nvme_cmb_count_written_locked(struct nvme_cmb_extent *ext)
+{
+	u64 skipped = (u64)nvme_cmb_io_poisoned(ext) << PAGE_SHIFT;
+
+	atomic64_add(nvme_cmb_io_bytes(ext), &ext->cmb->stats.written_back);
+	if (skipped) {
+		atomic64_add(skipped, &ext->cmb->stats.lost);
+		pr_warn_ratelimited("%s: %llu bytes written by devices into the CMB were overwritten on disk before write-back\n",
+				    ext->cmb->name, skipped);
+	}
 }
 
 /* Mark pages [@lo, @hi) of @ext written by a device (cmb lock). */
@@ -283,11 +310,11 @@ static void nvme_cmb_finish(struct nvme_cmb *cmb, struct list_head *wb,
 						    ext->it.start,
 						    ext->disk->disk_name,
 						    ext->wb_error);
-				atomic64_add(nvme_cmb_io_bytes(ext), &cmb->stats.lost);
+				atomic64_add((u64)(ext->io_hi - ext->io_lo) <<
+					     PAGE_SHIFT, &cmb->stats.lost);
 				atomic64_inc(&cmb->stats.errors);
 			} else {
-				atomic64_add(nvme_cmb_io_bytes(ext),
-					     &cmb->stats.written_back);
+				nvme_cmb_count_written_locked(ext);
 			}
 			ext->dirty = false;
 			nvme_cmb_ext_unlink_locked(ext);
@@ -341,7 +368,8 @@ static void nvme_cmb_run_revokes(struct nvme_cmb *cmb,
 	list_for_each_entry_safe(h, tmp, revokes, revoke_node) {
 		list_del(&h->revoke_node);
 		atomic64_inc(&cmb->stats.revokes);
-		h->owner.revoke(&h->chunk, h->owner.priv, cause);
+		h->owner.revoke(&h->chunk, h->owner.priv,
+				h->keeps_data ? P2PMAP_REVOKE_EVICT : cause);
 		mutex_lock(&cmb->lock);
 		h->revoking = false;
 		h->revoker = NULL;
@@ -1476,8 +1504,7 @@ again:
 							  ext->io_hi);
 			ret = -EIO;
 		} else {
-			atomic64_add(nvme_cmb_io_bytes(ext),
-				     &cmb->stats.written_back);
+			nvme_cmb_count_written_locked(ext);
 		}
 		/* evicted, reset or removed meanwhile: it may go now */
 		nvme_cmb_ext_check_locked(ext, &wb, &dead);

@@ -211,8 +211,15 @@ enum nvme_cmb_ext_state {
  * @dirty_hi: last page written by a device, plus one (cmb lock).
  * @io_lo: first page of the I/O in flight.
  * @io_hi: last page of the I/O in flight, plus one.
+ * @io_skip_lo: first poisoned page the write-back in flight skips.
+ * @io_skip_hi: last one, plus one (@poison_lo and @poison_hi when it was
+ *	submitted).
  * @lost: a reset or removal took its data; never write it back (cmb lock).
  * @freeing: on its way out: written back and/or freed (cmb lock).
+ * @poison_lo: first page whose blocks were written behind the cache (a CPU
+ *	page written back, O_DIRECT...) while the extent held device-written
+ *	data (cmb lock); never written back from the CMB.
+ * @poison_hi: last such page, plus one; equal to @poison_lo: none.
  * @ahead: staged with P2PMAP_STAGE_AHEAD and not found by another request
  *	yet: the last choice of eviction (cmb lock).
  * @evict_pending: evicted while held; counted in @cmb->evict_pending until
@@ -249,8 +256,12 @@ struct nvme_cmb_extent {
 	unsigned int dirty_hi;
 	unsigned int io_lo;
 	unsigned int io_hi;
+	unsigned int io_skip_lo;
+	unsigned int io_skip_hi;
 	bool lost;
 	bool freeing;
+	unsigned int poison_lo;
+	unsigned int poison_hi;
 	bool ahead;
 	bool evict_pending;
 	bool io_busy;
@@ -283,6 +294,9 @@ struct nvme_cmb_extent {
  * @revoked: a revoke callback was made (or is running) (cmb lock).
  * @put: the owner dropped it (cmb lock).
  * @revoker: the task running the revoke callback.
+ * @keeps_data: revoked because blocks of its extent outside its pages were
+ *	written behind the cache: its owner is told P2PMAP_REVOKE_EVICT (what
+ *	it wrote is written back), not P2PMAP_REVOKE_COHERENCY (cmb lock).
  * @ref: the owner's reference and one per revoke in progress.
  * @revoke_node: on a private list of handles to revoke.
  * @waiting: on @ext->waiters: not yet handed to its owner (cmb lock).
@@ -301,6 +315,7 @@ struct nvme_cmb_handle {
 	bool revoked;
 	bool put;
 	struct task_struct *revoker;
+	bool keeps_data;
 	struct kref ref;
 	struct list_head revoke_node;
 	bool waiting;

@@ -88,23 +88,71 @@ static void nvme_cmb_bio_queue_probe(void *data, struct bio *bio)
 	rcu_read_unlock();
 }
 
-/* Drop @ext from the cache: its blocks were written behind it (cmb lock). */
+/*
+ * Whether the pages [@lo, @hi) of @ext hold all that devices wrote into it
+ * or may still write: its dirty range and the pages of its writers.
+ */
+static bool nvme_cmb_ext_writes_within_locked(struct nvme_cmb_extent *ext,
+					      unsigned int lo, unsigned int hi)
+{
+	struct nvme_cmb_handle *h;
+
+	lockdep_assert_held(&ext->cmb->lock);
+	if (ext->dirty && (ext->dirty_lo < lo || ext->dirty_hi > hi))
+		return false;
+	list_for_each_entry(h, &ext->handles, node)
+		if (h->writable && !h->waiting && !h->put &&
+		    (h->off < lo || h->off + h->chunk.nr_pages > hi))
+			return false;
+	return true;
+}
+
+/*
+ * The blocks of sectors [@start, @last] (absolute on @ext's disk) were
+ * written behind the cache. @ext leaves the cache and its owners are
+ * revoked. What devices wrote into its other pages is newer than those
+ * blocks and is kept: those pages are poisoned, not the whole extent, and
+ * the write-back skips them; owners whose pages the write did not touch
+ * are told P2PMAP_REVOKE_EVICT (their data is written back), the others
+ * P2PMAP_REVOKE_COHERENCY. Only when the written blocks cover all that
+ * devices wrote is the extent lost as a whole.
+ */
 static void nvme_cmb_invalidate_ext_locked(struct nvme_cmb_extent *ext,
+					   sector_t start, sector_t last,
 					   struct list_head *revokes,
 					   struct list_head *wb,
 					   struct list_head *dead)
 {
 	struct nvme_cmb *cmb = ext->cmb;
+	unsigned int lo, hi;
+	struct nvme_cmb_handle *h;
 	u64 lost;
 
 	lockdep_assert_held(&cmb->lock);
+	start = max(start, ext->it.start);
+	last = min(last, ext->it.last);
+	lo = (start - ext->it.start) >> (PAGE_SHIFT - SECTOR_SHIFT);
+	hi = ((last - ext->it.start) >> (PAGE_SHIFT - SECTOR_SHIFT)) + 1;
+	if (ext->poison_hi > ext->poison_lo) {
+		lo = min(lo, ext->poison_lo);
+		hi = max(hi, ext->poison_hi);
+	}
+
 	nvme_cmb_ext_unindex_locked(ext);
 	atomic64_add((u64)ext->nr_pages << PAGE_SHIFT, &cmb->stats.invalidated);
-	lost = nvme_cmb_ext_lose_locked(ext);
-	if (lost) {
-		atomic64_add(lost, &cmb->stats.lost);
-		pr_warn_ratelimited("%s: %llu bytes written by devices into the CMB were overwritten on disk before write-back\n",
-				    cmb->name, lost);
+	if (!nvme_cmb_ext_writes_within_locked(ext, lo, hi)) {
+		ext->poison_lo = lo;
+		ext->poison_hi = hi;
+		list_for_each_entry(h, &ext->handles, node)
+			h->keeps_data = h->off >= hi ||
+					h->off + h->chunk.nr_pages <= lo;
+	} else {
+		lost = nvme_cmb_ext_lose_locked(ext);
+		if (lost) {
+			atomic64_add(lost, &cmb->stats.lost);
+			pr_warn_ratelimited("%s: %llu bytes written by devices into the CMB were overwritten on disk before write-back\n",
+					    cmb->name, lost);
+		}
 	}
 	nvme_cmb_revoke_locked(ext, revokes);
 	nvme_cmb_ext_check_locked(ext, wb, dead);
@@ -139,7 +187,9 @@ void nvme_cmb_apply_invals_locked(struct nvme_cmb *cmb,
 	if (all) {
 		list_for_each_entry_safe(ext, etmp, &cmb->extents, all_node)
 			if (!ext->lost && (ext->indexed || ext->dirty))
-				nvme_cmb_invalidate_ext_locked(ext, revokes, wb,
+				nvme_cmb_invalidate_ext_locked(ext, 0,
+							       (sector_t)-1,
+							       revokes, wb,
 							       dead);
 	}
 	list_for_each_entry_safe(inval, tmp, &invals, node) {
@@ -150,17 +200,27 @@ void nvme_cmb_apply_invals_locked(struct nvme_cmb *cmb,
 			it = interval_tree_iter_next(it, inval->start,
 						     inval->last);
 			if (ext->disk == inval->disk)
-				nvme_cmb_invalidate_ext_locked(ext, revokes, wb,
+				nvme_cmb_invalidate_ext_locked(ext,
+							       inval->start,
+							       inval->last,
+							       revokes, wb,
 							       dead);
 		}
-		/* dirty extents already out of the index, not yet written */
+		/*
+		 * Extents already out of the index (evicted, poisoned) with
+		 * device data not written yet: dirty, or writers still to put
+		 * theirs, which would otherwise land over these newer blocks.
+		 */
 		list_for_each_entry_safe(ext, etmp, &cmb->extents, all_node) {
-			if (ext->indexed || !ext->dirty || ext->lost ||
+			if (ext->indexed || ext->lost ||
+			    (!ext->dirty && !ext->nr_writers) ||
 			    ext->disk != inval->disk ||
 			    ext->it.last < inval->start ||
 			    ext->it.start > inval->last)
 				continue;
-			nvme_cmb_invalidate_ext_locked(ext, revokes, wb, dead);
+			nvme_cmb_invalidate_ext_locked(ext, inval->start,
+						       inval->last, revokes,
+						       wb, dead);
 		}
 		list_del(&inval->node);
 		kfree(inval);

@@ -89,10 +89,19 @@ void nvme_cmb_submit(struct nvme_cmb_extent *ext, blk_opf_t opf,
 	ext->io_write = op_is_write(opf);
 	ext->io_lo = lo;
 	ext->io_hi = hi;
+	/* a write-back skips pages written behind the cache (set under the lock) */
+	ext->io_skip_lo = ext->io_write ? READ_ONCE(ext->poison_lo) : 0;
+	ext->io_skip_hi = ext->io_write ? READ_ONCE(ext->poison_hi) : 0;
 
 	blk_start_plug(&plug);
 	while (i < hi) {
+		if (i >= ext->io_skip_lo && i < ext->io_skip_hi) {
+			i = ext->io_skip_hi;
+			continue;
+		}
 		n = min_t(unsigned int, hi - i, BIO_MAX_VECS);
+		if (i < ext->io_skip_lo)
+			n = min(n, ext->io_skip_lo - i);
 		bio = bio_alloc(bdev, n, opf, GFP_KERNEL);
 		bio->bi_iter.bi_sector = ext->it.start +
 			((sector_t)i << (PAGE_SHIFT - SECTOR_SHIFT));
