@@ -869,7 +869,7 @@ TEST_F(writes, cpu_store_racing_object_release_keeps_both)
 	char *map;
 	int round, fd;
 
-	for (round = 0; round < 24; round++) {
+	for (round = 0; round < 64; round++) {
 		fd = make_file("r", 64, 80);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 64 * PAGE,
