@@ -95,6 +95,10 @@ struct p2pmap_held {
  * @commit_lo: first byte written back and not yet committed.
  * @commit_hi: end of that range.
  * @commit_pending: @commit_lo/@commit_hi hold a range.
+ * @commit_bdev: part of that range was put by a provider's revoke callback,
+ *	which cannot sync (the provider writes it back at the extent's last
+ *	put, which may be another owner's, later): the commit syncs this
+ *	block device's provider before it drops the page cache; else NULL.
  *
  * @maps, @nr_maps, @max_maps, @lease and the mirror's list are protected
  * by p2pmap_mirror.layout_lock.
@@ -110,10 +114,12 @@ struct p2pmap_wlayout {
 	bool recalled;
 	atomic_t nr_held;
 	int maps_gen;
-	spinlock_t commit_lock;	/* protects commit_lo, commit_hi, commit_pending */
+	/* protects commit_lo, commit_hi, commit_pending, commit_bdev */
+	spinlock_t commit_lock;
 	loff_t commit_lo;
 	loff_t commit_hi;
 	bool commit_pending;
+	struct block_device *commit_bdev;
 };
 
 /*
@@ -251,11 +257,16 @@ static void p2pmap_held_put_chunk(struct p2pmap_held *held)
 	kfree(held);
 }
 
-/* A range of @wl's file was written back: commit it (times, page cache). */
+/*
+ * A range of @wl's file was written back, or put to @unsynced's provider
+ * without a sync: commit it (times, page cache).
+ */
 static void p2pmap_wlayout_written(struct p2pmap_wlayout *wl, loff_t lo,
-				   loff_t hi)
+				   loff_t hi, struct block_device *unsynced)
 {
 	spin_lock(&wl->commit_lock);
+	if (unsynced)
+		wl->commit_bdev = unsynced;
 	if (!wl->commit_pending) {
 		wl->commit_lo = lo;
 		wl->commit_hi = hi;
@@ -304,7 +315,8 @@ static int p2pmap_held_writeback(struct p2pmap_held *held, bool sync)
 				  lost || ret);
 	invalidate_mapping_pages(held->file->f_mapping, held->pgoff,
 				 held->pgoff + held->npages - 1);
-	p2pmap_wlayout_written(held->wl, lo, lo + bytes);
+	p2pmap_wlayout_written(held->wl, lo, lo + bytes,
+			       sync || lost ? NULL : bdev);
 	queue_work(system_unbound_wq, &mirror->commit_work);
 out_free:
 	p2pmap_held_put_chunk(held);
@@ -708,6 +720,7 @@ static void p2pmap_mirror_commit(struct p2pmap_mirror *mirror)
 	mutex_lock(&mirror->layout_lock);
 	list_for_each_entry(wl, &mirror->wlayouts, node) {
 		struct inode *inode = file_inode(wl->file);
+		struct block_device *unsynced;
 		const struct p2pmap_vm_ops *ops;
 		loff_t lo, hi;
 		bool pending;
@@ -717,10 +730,33 @@ static void p2pmap_mirror_commit(struct p2pmap_mirror *mirror)
 		pending = wl->commit_pending;
 		lo = wl->commit_lo;
 		hi = wl->commit_hi;
+		unsynced = wl->commit_bdev;
 		wl->commit_pending = false;
+		wl->commit_bdev = NULL;
 		spin_unlock(&wl->commit_lock);
 		if (!pending)
 			continue;
+
+		/*
+		 * A revoke callback put part of the range without a sync: the
+		 * extent is written back at its last put, which may be another
+		 * owner's, later. Dropping the page cache before that let a
+		 * read cache the old blocks, and keep them.
+		 */
+		if (unsynced) {
+			struct p2pmap_provider *provider =
+				p2pmap_provider_find(unsynced);
+
+			if (provider && provider->ops->sync)
+				ret = provider->ops->sync(provider, unsynced);
+			p2pmap_provider_put(provider);
+			if (ret)	/* still dirty in the provider, counted there */
+				pr_warn_ratelimited("%s[%d]: writing back device writes to %pD failed: %d\n",
+						    current->comm,
+						    task_pid_nr(current),
+						    wl->file, ret);
+			ret = 0;
+		}
 
 		/*
 		 * Write pages the device got again since are revoked by this

@@ -36,6 +36,7 @@
 #include <libp2pmap_dgpu.h>
 
 #include "kselftest_harness.h"
+#include "../modules/p2pmap_test_cmb.h"
 
 #define PAGE		4096UL
 #define NOBODY		65534
@@ -905,6 +906,95 @@ TEST_F(writes, cpu_store_racing_object_release_keeps_both)
 		if (!_metadata->passed)
 			break;
 	}
+}
+
+/* First sector of @fd's blocks when its first @pages pages are one extent. */
+static long long one_extent(int fd, unsigned long pages)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent ext[1];
+	} f = { .fm = { .fm_length = pages * PAGE, .fm_flags = FIEMAP_FLAG_SYNC,
+			.fm_extent_count = 1 } };
+	struct fiemap_extent *e = &f.ext[0];
+
+	if (ioctl(fd, FS_IOC_FIEMAP, &f.fm) || f.fm.fm_mapped_extents < 1 ||
+	    e->fe_logical || e->fe_length < pages * PAGE || e->fe_physical % PAGE ||
+	    e->fe_flags & (FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_UNWRITTEN |
+			   FIEMAP_EXTENT_DELALLOC | FIEMAP_EXTENT_ENCODED))
+		return -1;
+	return e->fe_physical / 512;
+}
+
+/*
+ * Another owner keeps the staged extent after a revoke (a device with a DMA
+ * in flight: p2pmap_test_cmb.ko's KEEP slot) while the device's write
+ * chunk in it is revoked by a CPU page written back beside it (the
+ * previous tests' write behind the cache; P2PMAP_REVOKE_EVICT for the
+ * device's pages). The provider writes the extent back only at its last
+ * put, the other owner's. Until session 7 p2pmap dropped the page cache
+ * when it put its chunk: a read(2) in between cached the old blocks and
+ * kept them after the write-back. Now the commit that follows syncs the
+ * provider first: reads see the device's bytes within a moment (5 s
+ * allowed; a work item), with the other owner still holding the extent,
+ * and after it lets go.
+ */
+TEST_F(writes, evicted_beside_another_owner_reaches_reads)
+{
+	struct p2pmap_test_cmb_open o = { .path = (uintptr_t)"/dev/nvme0n1" };
+	struct p2pmap_test_cmb_stage st = { .nr_pages = 64,
+					    .flags = P2PMAP_TEST_CMB_KEEP };
+	struct drm_p2pmap_dgpu_result res;
+	struct p2pmap_dgpu_file_map fm;
+	struct p2pmap_stats before, after;
+	int fd = make_file("k", 64, 90), cmb, i, ok = 0;
+	long long sector;
+	char *map;
+
+	ASSERT_LE(0, fd);
+	sector = one_extent(fd, 64);
+	ASSERT_LE(0, sector) TH_LOG("the file's 64 pages are not one written extent");
+	if (access("/dev/p2pmap_test_cmb", F_OK))
+		ASSERT_EQ(0, system("modprobe p2pmap_test_cmb"));
+	cmb = open("/dev/p2pmap_test_cmb", O_RDWR);
+	ASSERT_LE(0, cmb);
+	if (self->no_p2p == P2PMAP_REASON_NO_CMB) {
+		/* a rig without a CMB: no extent to keep */
+		close(cmb);
+		close(fd);
+		SKIP(return, "the rig has no CMB");
+	}
+	ASSERT_EQ(0, ioctl(cmb, P2PMAP_TEST_CMB_OPEN, &o));
+	st.sector = sector;
+	ASSERT_EQ(0, ioctl(cmb, P2PMAP_TEST_CMB_STAGE, &st));
+	ASSERT_EQ(0, st.error);
+	ASSERT_EQ(0, stats(&before));
+	ASSERT_EQ(0, p2pmap_dgpu_import_file(self->dev, fd, 0, 64 * PAGE, 1, &fm));
+	ASSERT_EQ(0, dev_write(_metadata, self, &fm, 0, 32 * PAGE, 91, &res));
+	EXPECT_EQ(0U, res.error);
+	EXPECT_P2P(res, 32);
+	map = mmap(NULL, 64 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	fill(map + 48 * PAGE, PAGE, 92, 48 * PAGE);
+	ASSERT_EQ(0, msync(map + 48 * PAGE, PAGE, MS_SYNC));
+	ASSERT_EQ(0, munmap(map, 64 * PAGE));
+	/* the other owner still holds the extent: reads must get there */
+	for (i = 0; i < 50 && !ok; i++) {
+		ok = !holds_pattern(fd, 0, 32 * PAGE, 91);
+		if (!ok)
+			usleep(100000);
+	}
+	EXPECT_TRUE(ok) TH_LOG("read(2) kept the blocks' old bytes after the device's chunk went");
+	ASSERT_EQ(0, ioctl(cmb, P2PMAP_TEST_CMB_PUT, &st.slot));
+	close(cmb);
+	p2pmap_dgpu_release_file(self->dev, &fm);
+	ASSERT_EQ(0, stats(&after));
+	EXPECT_EQ(before.lost, after.lost);
+	EXPECT_EQ(0, holds_pattern(fd, 0, 32 * PAGE, 91));
+	EXPECT_EQ(0, holds_pattern(fd, 32 * PAGE, 16 * PAGE, 90));
+	EXPECT_EQ(0, holds_pattern(fd, 48 * PAGE, PAGE, 92));
+	EXPECT_EQ(0, holds_pattern(fd, 49 * PAGE, 15 * PAGE, 90));
+	close(fd);
 }
 
 /* Each page of [@off, @off + @len) holds pattern @seed or zeros, whole. */
