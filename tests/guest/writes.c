@@ -791,6 +791,19 @@ TEST_F(writes, revoked_half_is_on_blocks_while_other_half_is_held)
 }
 
 /*
+ * The layout of the shared-extent tests: the device wrote pages 0-31 of a
+ * 64-page file with @dev, the CPU page 48 with @cpu, the rest is @file.
+ */
+static int keeps_both(int fd, unsigned int file, unsigned int dev,
+		      unsigned int cpu)
+{
+	return holds_pattern(fd, 0, 32 * PAGE, dev) ||
+	       holds_pattern(fd, 32 * PAGE, 16 * PAGE, file) ||
+	       holds_pattern(fd, 48 * PAGE, PAGE, cpu) ||
+	       holds_pattern(fd, 49 * PAGE, 15 * PAGE, file) ? -1 : 0;
+}
+
+/*
  * A CPU store through the same shared mapping, to a page the device did
  * not write, while the device's writes sit in the same staged CMB extent:
  * a read job staged the 64 pages at once, a write job then wrote pages
@@ -826,10 +839,7 @@ TEST_F(writes, cpu_store_beside_device_writes_keeps_both)
 	p2pmap_dgpu_release_file(self->dev, &fm);
 	ASSERT_EQ(0, stats(&after));
 	EXPECT_EQ(before.lost, after.lost);
-	EXPECT_EQ(0, holds_pattern(fd, 0, 32 * PAGE, 73));
-	EXPECT_EQ(0, holds_pattern(fd, 32 * PAGE, 16 * PAGE, 72));
-	EXPECT_EQ(0, holds_pattern(fd, 48 * PAGE, PAGE, 74));
-	EXPECT_EQ(0, holds_pattern(fd, 49 * PAGE, 15 * PAGE, 72));
+	EXPECT_EQ(0, keeps_both(fd, 72, 73, 74));
 	close(fd);
 }
 
@@ -898,10 +908,7 @@ TEST_F(writes, cpu_store_racing_object_release_keeps_both)
 		ASSERT_EQ(0, munmap(map, 64 * PAGE));
 		ASSERT_EQ(0, stats(&after));
 		EXPECT_EQ(before.lost, after.lost) TH_LOG("round %d", round);
-		EXPECT_EQ(0, holds_pattern(fd, 0, 32 * PAGE, 81));
-		EXPECT_EQ(0, holds_pattern(fd, 32 * PAGE, 16 * PAGE, 80));
-		EXPECT_EQ(0, holds_pattern(fd, 48 * PAGE, PAGE, 82));
-		EXPECT_EQ(0, holds_pattern(fd, 49 * PAGE, 15 * PAGE, 80));
+		EXPECT_EQ(0, keeps_both(fd, 80, 81, 82));
 		close(fd);
 		if (!_metadata->passed)
 			break;
@@ -990,10 +997,7 @@ TEST_F(writes, evicted_beside_another_owner_reaches_reads)
 	p2pmap_dgpu_release_file(self->dev, &fm);
 	ASSERT_EQ(0, stats(&after));
 	EXPECT_EQ(before.lost, after.lost);
-	EXPECT_EQ(0, holds_pattern(fd, 0, 32 * PAGE, 91));
-	EXPECT_EQ(0, holds_pattern(fd, 32 * PAGE, 16 * PAGE, 90));
-	EXPECT_EQ(0, holds_pattern(fd, 48 * PAGE, PAGE, 92));
-	EXPECT_EQ(0, holds_pattern(fd, 49 * PAGE, 15 * PAGE, 90));
+	EXPECT_EQ(0, keeps_both(fd, 90, 91, 92));
 	close(fd);
 }
 
