@@ -992,6 +992,64 @@ TEST_F(cmb, writes_behind_the_cache_invalidate_it)
 	}
 }
 
+/*
+ * Two writes behind the cache into an extent whose writer still holds its
+ * chunk after the revoke (KEEP: a device with a DMA in flight) and has not
+ * put its data yet. The first (page 0) takes the extent out of the cache
+ * and poisons that page; the second (page 4) finds the extent out of the
+ * cache, not dirty yet: it must still reach it, or the write-back at the
+ * writer's put would write the CMB's page 4 over the newer block. The
+ * poison is one interval: pages 1-3, between the two writes, are dropped
+ * too and counted lost with pages 0 and 4; pages 5-7 are written back.
+ */
+TEST_F(cmb, writes_behind_a_held_writer_survive_its_write_back)
+{
+	static char buf[8 * PAGE] __attribute__((aligned(4096)));
+	static char first[PAGE] __attribute__((aligned(4096)));
+	static char second[PAGE] __attribute__((aligned(4096)));
+	static char dev[8 * PAGE];
+	struct p2pmap_test_cmb_stage w;
+	struct p2pmap_test_cmb_status s;
+	int64_t sector = sector_of(7600 * PAGE, 8 * PAGE);
+	long long lost = cmb_stat("stats", "lost"), inval;
+	int i;
+
+	ASSERT_LE(0, sector);
+	ASSERT_EQ(0, stage(self->fd, sector, 8, STAGE_WRITE | P2PMAP_TEST_CMB_KEEP, &w));
+	fill(dev, ~SEED, 0, sizeof(dev));
+	ASSERT_EQ(0, cmb_io(self->fd, P2PMAP_TEST_CMB_WRITE, w.slot,
+			    P2PMAP_TEST_CMB_CPU, 0, dev, sizeof(dev)));
+	fill(first, SEED ^ 1, 0, PAGE);
+	ASSERT_EQ(0, disk_write(sector, first, PAGE));
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, status(self->fd, w.slot, &s));
+		if (s.slot_state != P2PMAP_TEST_CMB_LIVE)
+			break;
+		usleep(20000);
+	}
+	ASSERT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
+	EXPECT_EQ((__u32)REVOKE_COHERENCY, s.slot_cause);
+	/* the second write, once the first is applied; applied promptly too */
+	inval = cmb_stat("stats", "invalidated");
+	fill(second, SEED ^ 2, 0, PAGE);
+	ASSERT_EQ(0, disk_write(sector + 32, second, PAGE));
+	for (i = 0; i < 50 && cmb_stat("stats", "invalidated") == inval; i++)
+		usleep(20000);
+	EXPECT_LT(inval, cmb_stat("stats", "invalidated"))
+		TH_LOG("the second write behind did not reach the extent");
+	/* the writer lets go: its data is written back, around the writes */
+	ASSERT_EQ(0, put(self->fd, w.slot));
+	ASSERT_EQ(0, ioctl(self->fd, P2PMAP_TEST_CMB_SYNC));
+	ASSERT_EQ(0, disk_read(sector, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, first, PAGE));
+	EXPECT_EQ(0, memcmp(buf + 4 * PAGE, second, PAGE));
+	EXPECT_EQ(0, memcmp(buf + 5 * PAGE, dev + 5 * PAGE, 3 * PAGE));
+	EXPECT_EQ(lost + 5 * (long long)PAGE, cmb_stat("stats", "lost"));
+	/* the pattern back for the other tests */
+	fill(buf, SEED, 7600 * PAGE, sizeof(buf));
+	ASSERT_EQ(0, disk_write(sector, buf, sizeof(buf)));
+}
+
 static int write_sysfs(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY);
