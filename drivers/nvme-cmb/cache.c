@@ -78,10 +78,7 @@ static u64 nvme_cmb_ext_bytes(const struct nvme_cmb_extent *ext)
 /* Pages of the I/O in flight that a write-back skips (poisoned). */
 static unsigned int nvme_cmb_io_poisoned(const struct nvme_cmb_extent *ext)
 {
-	unsigned int lo = max(ext->io_lo, ext->io_skip_lo);
-	unsigned int hi = min(ext->io_hi, ext->io_skip_hi);
-
-	return hi > lo ? hi - lo : 0;
+	return ext->io_skipped;
 }
 
 /* Bytes the I/O in flight moves. */
@@ -229,6 +226,7 @@ void nvme_cmb_ext_free_mem(struct nvme_cmb_extent *ext)
 {
 	put_device(disk_to_dev(ext->disk));	/* pairs with get_device() in stage */
 	kvfree(ext->pages);
+	bitmap_free(ext->poison);
 	kfree(ext);
 }
 

@@ -211,15 +211,14 @@ enum nvme_cmb_ext_state {
  * @dirty_hi: last page written by a device, plus one (cmb lock).
  * @io_lo: first page of the I/O in flight.
  * @io_hi: last page of the I/O in flight, plus one.
- * @io_skip_lo: first poisoned page the write-back in flight skips.
- * @io_skip_hi: last one, plus one (@poison_lo and @poison_hi when it was
- *	submitted).
+ * @io_skipped: poisoned pages the write-back in flight skipped.
  * @lost: a reset or removal took its data; never write it back (cmb lock).
  * @freeing: on its way out: written back and/or freed (cmb lock).
- * @poison_lo: first page whose blocks were written behind the cache (a CPU
- *	page written back, O_DIRECT...) while the extent held device-written
- *	data (cmb lock); never written back from the CMB.
- * @poison_hi: last such page, plus one; equal to @poison_lo: none.
+ * @poison: bitmap of the pages whose blocks were written behind the cache
+ *	(a CPU page written back, O_DIRECT...) while the extent held
+ *	device-written data; never written back from the CMB. NULL: none.
+ *	Bits are set under the cmb lock and only ever set; the submission of
+ *	a write-back reads them without it.
  * @ahead: staged with P2PMAP_STAGE_AHEAD and not found by another request
  *	yet: the last choice of eviction (cmb lock).
  * @evict_pending: evicted while held; counted in @cmb->evict_pending until
@@ -256,12 +255,10 @@ struct nvme_cmb_extent {
 	unsigned int dirty_hi;
 	unsigned int io_lo;
 	unsigned int io_hi;
-	unsigned int io_skip_lo;
-	unsigned int io_skip_hi;
+	unsigned int io_skipped;
 	bool lost;
 	bool freeing;
-	unsigned int poison_lo;
-	unsigned int poison_hi;
+	unsigned long *poison;
 	bool ahead;
 	bool evict_pending;
 	bool io_busy;

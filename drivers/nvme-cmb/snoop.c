@@ -88,21 +88,29 @@ static void nvme_cmb_bio_queue_probe(void *data, struct bio *bio)
 	rcu_read_unlock();
 }
 
+/* Whether every page of [@lo, @hi) of @ext is poisoned. */
+static bool nvme_cmb_all_poisoned(const struct nvme_cmb_extent *ext,
+				  unsigned int lo, unsigned int hi)
+{
+	return find_next_zero_bit(ext->poison, hi, lo) >= hi;
+}
+
 /*
- * Whether the pages [@lo, @hi) of @ext hold all that devices wrote into it
+ * Whether the poisoned pages of @ext hold all that devices wrote into it
  * or may still write: its dirty range and the pages of its writers.
  */
-static bool nvme_cmb_ext_writes_within_locked(struct nvme_cmb_extent *ext,
-					      unsigned int lo, unsigned int hi)
+static bool nvme_cmb_ext_writes_poisoned_locked(struct nvme_cmb_extent *ext)
 {
 	struct nvme_cmb_handle *h;
 
 	lockdep_assert_held(&ext->cmb->lock);
-	if (ext->dirty && (ext->dirty_lo < lo || ext->dirty_hi > hi))
+	if (ext->dirty &&
+	    !nvme_cmb_all_poisoned(ext, ext->dirty_lo, ext->dirty_hi))
 		return false;
 	list_for_each_entry(h, &ext->handles, node)
 		if (h->writable && !h->waiting && !h->put &&
-		    (h->off < lo || h->off + h->chunk.nr_pages > hi))
+		    !nvme_cmb_all_poisoned(ext, h->off,
+					   h->off + h->chunk.nr_pages))
 			return false;
 	return true;
 }
@@ -133,19 +141,20 @@ static void nvme_cmb_invalidate_ext_locked(struct nvme_cmb_extent *ext,
 	last = min(last, ext->it.last);
 	lo = (start - ext->it.start) >> (PAGE_SHIFT - SECTOR_SHIFT);
 	hi = ((last - ext->it.start) >> (PAGE_SHIFT - SECTOR_SHIFT)) + 1;
-	if (ext->poison_hi > ext->poison_lo) {
-		lo = min(lo, ext->poison_lo);
-		hi = max(hi, ext->poison_hi);
-	}
 
 	nvme_cmb_ext_unindex_locked(ext);
 	atomic64_add((u64)ext->nr_pages << PAGE_SHIFT, &cmb->stats.invalidated);
-	if (!nvme_cmb_ext_writes_within_locked(ext, lo, hi)) {
-		ext->poison_lo = lo;
-		ext->poison_hi = hi;
+	/* no reclaim into I/O under the cmb lock; failing, the whole is lost */
+	if (!ext->poison)
+		ext->poison = bitmap_zalloc(ext->nr_pages, GFP_NOIO);
+	if (ext->poison)
+		bitmap_set(ext->poison, lo, hi - lo);
+	if (ext->poison && !nvme_cmb_ext_writes_poisoned_locked(ext)) {
 		list_for_each_entry(h, &ext->handles, node)
-			h->keeps_data = h->off >= hi ||
-					h->off + h->chunk.nr_pages <= lo;
+			h->keeps_data = find_next_bit(ext->poison,
+						      h->off + h->chunk.nr_pages,
+						      h->off) >=
+					h->off + h->chunk.nr_pages;
 	} else {
 		lost = nvme_cmb_ext_lose_locked(ext);
 		if (lost) {

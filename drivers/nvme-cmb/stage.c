@@ -81,6 +81,7 @@ void nvme_cmb_submit(struct nvme_cmb_extent *ext, blk_opf_t opf,
 {
 	struct block_device *bdev = ext->disk->part0;
 	unsigned int i = lo, n;
+	unsigned long *poison;
 	struct blk_plug plug;
 	struct bio *bio;
 
@@ -89,19 +90,20 @@ void nvme_cmb_submit(struct nvme_cmb_extent *ext, blk_opf_t opf,
 	ext->io_write = op_is_write(opf);
 	ext->io_lo = lo;
 	ext->io_hi = hi;
-	/* a write-back skips pages written behind the cache (set under the lock) */
-	ext->io_skip_lo = ext->io_write ? READ_ONCE(ext->poison_lo) : 0;
-	ext->io_skip_hi = ext->io_write ? READ_ONCE(ext->poison_hi) : 0;
+	/* a write-back skips pages written behind the cache */
+	poison = ext->io_write ? READ_ONCE(ext->poison) : NULL;
+	ext->io_skipped = 0;
 
 	blk_start_plug(&plug);
 	while (i < hi) {
-		if (i >= ext->io_skip_lo && i < ext->io_skip_hi) {
-			i = ext->io_skip_hi;
+		if (poison && test_bit(i, poison)) {
+			ext->io_skipped++;
+			i++;
 			continue;
 		}
 		n = min_t(unsigned int, hi - i, BIO_MAX_VECS);
-		if (i < ext->io_skip_lo)
-			n = min(n, ext->io_skip_lo - i);
+		if (poison)
+			n = find_next_bit(poison, i + n, i) - i;
 		bio = bio_alloc(bdev, n, opf, GFP_KERNEL);
 		bio->bi_iter.bi_sector = ext->it.start +
 			((sector_t)i << (PAGE_SHIFT - SECTOR_SHIFT));
