@@ -144,9 +144,15 @@ static void nvme_cmb_invalidate_ext_locked(struct nvme_cmb_extent *ext,
 
 	nvme_cmb_ext_unindex_locked(ext);
 	atomic64_add((u64)ext->nr_pages << PAGE_SHIFT, &cmb->stats.invalidated);
-	/* no reclaim into I/O under the cmb lock; failing, the whole is lost */
+	/*
+	 * No reclaim under the cmb lock: it unmaps pages through mmu
+	 * notifiers, whose write-backs put chunks (lockdep: cmb->lock ->
+	 * fs_reclaim -> mmu_notifier_invalidate_range_start -> cmb->lock).
+	 * Failing, the extent is lost as a whole, counted.
+	 */
 	if (!ext->poison)
-		ext->poison = bitmap_zalloc(ext->nr_pages, GFP_NOIO);
+		ext->poison = bitmap_zalloc(ext->nr_pages,
+					    GFP_NOWAIT | __GFP_NOWARN);
 	if (ext->poison)
 		bitmap_set(ext->poison, lo, hi - lo);
 	if (ext->poison && !nvme_cmb_ext_writes_poisoned_locked(ext)) {
