@@ -950,6 +950,21 @@ TEST_F(cmb, forget_drops_the_extent_and_its_writes)
 	EXPECT_EQ(0, put(self->fd, b.slot));
 }
 
+/* Wait up to a second for @slot to leave LIVE; @s: its last status. */
+static int wait_revoked(int fd, uint32_t slot, struct p2pmap_test_cmb_status *s)
+{
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		if (status(fd, slot, s))
+			return -1;
+		if (s->slot_state != P2PMAP_TEST_CMB_LIVE)
+			break;
+		usleep(20000);
+	}
+	return 0;
+}
+
 /* Writes behind the cache (O_DIRECT here) are seen: no stale hit, holders revoked. */
 TEST_F(cmb, writes_behind_the_cache_invalidate_it)
 {
@@ -969,12 +984,7 @@ TEST_F(cmb, writes_behind_the_cache_invalidate_it)
 	ASSERT_EQ(0, disk_write(sector, fresh, sizeof(fresh)));
 	ASSERT_EQ(0, disk_write(sector + 32, fresh, sizeof(fresh)));
 	/* the holder is revoked for coherency, soon */
-	for (i = 0; i < 50; i++) {
-		ASSERT_EQ(0, status(self->fd, held.slot, &s));
-		if (s.slot_state != P2PMAP_TEST_CMB_LIVE)
-			break;
-		usleep(20000);
-	}
+	ASSERT_EQ(0, wait_revoked(self->fd, held.slot, &s));
 	EXPECT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
 	EXPECT_EQ((__u32)REVOKE_COHERENCY, s.slot_cause);
 	EXPECT_LE(inval + 8 * (long long)PAGE, cmb_stat("stats", "invalidated"));
@@ -1021,12 +1031,7 @@ TEST_F(cmb, writes_behind_a_held_writer_survive_its_write_back)
 			    P2PMAP_TEST_CMB_CPU, 0, dev, sizeof(dev)));
 	fill(first, SEED ^ 1, 0, PAGE);
 	ASSERT_EQ(0, disk_write(sector, first, PAGE));
-	for (i = 0; i < 50; i++) {
-		ASSERT_EQ(0, status(self->fd, w.slot, &s));
-		if (s.slot_state != P2PMAP_TEST_CMB_LIVE)
-			break;
-		usleep(20000);
-	}
+	ASSERT_EQ(0, wait_revoked(self->fd, w.slot, &s));
 	ASSERT_EQ((__u32)P2PMAP_TEST_CMB_REVOKED, s.slot_state);
 	EXPECT_EQ((__u32)REVOKE_COHERENCY, s.slot_cause);
 	/* the second write, once the first is applied; applied promptly too */
