@@ -258,6 +258,21 @@ static void p2pmap_held_put_chunk(struct p2pmap_held *held)
 }
 
 /*
+ * Have @provider (from p2pmap_provider_find(); NULL: none) write back what
+ * was put for @bdev, and drop the reference. Returns 0 or its error.
+ */
+static int p2pmap_provider_sync_put(struct p2pmap_provider *provider,
+				    struct block_device *bdev)
+{
+	int ret = 0;
+
+	if (provider && provider->ops->sync)
+		ret = provider->ops->sync(provider, bdev);
+	p2pmap_provider_put(provider);
+	return ret;
+}
+
+/*
  * A range of @wl's file was written back, or put to @unsynced's provider
  * without a sync: commit it (times, page cache).
  */
@@ -305,11 +320,7 @@ static int p2pmap_held_writeback(struct p2pmap_held *held, bool sync)
 		provider = p2pmap_provider_find(bdev);	/* pairs with _put() below */
 	held->chunk = NULL;
 	p2pmap_chunk_put(chunk);	/* marks the device's range dirty */
-	if (provider) {
-		if (provider->ops->sync)
-			ret = provider->ops->sync(provider, bdev);
-		p2pmap_provider_put(provider);
-	}
+	ret = p2pmap_provider_sync_put(provider, bdev);
 	/* a failed write-back stays dirty in the provider, which counts it */
 	p2pmap_stats_written_back(mirror->importer, held->cause, bytes,
 				  lost || ret);
@@ -741,21 +752,18 @@ static void p2pmap_mirror_commit(struct p2pmap_mirror *mirror)
 		 * A revoke callback put part of the range without a sync: the
 		 * extent is written back at its last put, which may be another
 		 * owner's, later. Dropping the page cache before that let a
-		 * read cache the old blocks, and keep them.
+		 * read cache the old blocks, and keep them. A failure leaves
+		 * the data dirty in the provider, which counts it.
 		 */
 		if (unsynced) {
-			struct p2pmap_provider *provider =
-				p2pmap_provider_find(unsynced);
+			int err = p2pmap_provider_sync_put(p2pmap_provider_find(unsynced),
+							   unsynced);
 
-			if (provider && provider->ops->sync)
-				ret = provider->ops->sync(provider, unsynced);
-			p2pmap_provider_put(provider);
-			if (ret)	/* still dirty in the provider, counted there */
+			if (err)
 				pr_warn_ratelimited("%s[%d]: writing back device writes to %pD failed: %d\n",
 						    current->comm,
 						    task_pid_nr(current),
-						    wl->file, ret);
-			ret = 0;
+						    wl->file, err);
 		}
 
 		/*

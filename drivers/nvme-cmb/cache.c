@@ -75,16 +75,10 @@ static u64 nvme_cmb_ext_bytes(const struct nvme_cmb_extent *ext)
 	return (u64)ext->nr_pages << PAGE_SHIFT;
 }
 
-/* Pages of the I/O in flight that a write-back skips (poisoned). */
-static unsigned int nvme_cmb_io_poisoned(const struct nvme_cmb_extent *ext)
-{
-	return ext->io_skipped;
-}
-
 /* Bytes the I/O in flight moves. */
 static u64 nvme_cmb_io_bytes(const struct nvme_cmb_extent *ext)
 {
-	return (u64)(ext->io_hi - ext->io_lo - nvme_cmb_io_poisoned(ext)) <<
+	return (u64)(ext->io_hi - ext->io_lo - ext->io_skipped) <<
 	       PAGE_SHIFT;
 }
 
@@ -94,7 +88,7 @@ static u64 nvme_cmb_io_bytes(const struct nvme_cmb_extent *ext)
  */
 static void nvme_cmb_count_written_locked(struct nvme_cmb_extent *ext)
 {
-	u64 skipped = (u64)nvme_cmb_io_poisoned(ext) << PAGE_SHIFT;
+	u64 skipped = (u64)ext->io_skipped << PAGE_SHIFT;
 
 	atomic64_add(nvme_cmb_io_bytes(ext), &ext->cmb->stats.written_back);
 	if (skipped) {

@@ -95,6 +95,13 @@ static bool nvme_cmb_all_poisoned(const struct nvme_cmb_extent *ext,
 	return find_next_zero_bit(ext->poison, hi, lo) >= hi;
 }
 
+/* Whether no page of [@lo, @hi) of @ext is poisoned. */
+static bool nvme_cmb_none_poisoned(const struct nvme_cmb_extent *ext,
+				   unsigned int lo, unsigned int hi)
+{
+	return find_next_bit(ext->poison, hi, lo) >= hi;
+}
+
 /*
  * Whether the poisoned pages of @ext hold all that devices wrote into it
  * or may still write: its dirty range and the pages of its writers.
@@ -157,10 +164,8 @@ static void nvme_cmb_invalidate_ext_locked(struct nvme_cmb_extent *ext,
 		bitmap_set(ext->poison, lo, hi - lo);
 	if (ext->poison && !nvme_cmb_ext_writes_poisoned_locked(ext)) {
 		list_for_each_entry(h, &ext->handles, node)
-			h->keeps_data = find_next_bit(ext->poison,
-						      h->off + h->chunk.nr_pages,
-						      h->off) >=
-					h->off + h->chunk.nr_pages;
+			h->keeps_data = nvme_cmb_none_poisoned(ext, h->off,
+							       h->off + h->chunk.nr_pages);
 	} else {
 		lost = nvme_cmb_ext_lose_locked(ext);
 		if (lost) {

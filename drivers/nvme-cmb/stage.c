@@ -97,8 +97,9 @@ void nvme_cmb_submit(struct nvme_cmb_extent *ext, blk_opf_t opf,
 	blk_start_plug(&plug);
 	while (i < hi) {
 		if (poison && test_bit(i, poison)) {
-			ext->io_skipped++;
-			i++;
+			n = find_next_zero_bit(poison, hi, i) - i;
+			ext->io_skipped += n;
+			i += n;
 			continue;
 		}
 		n = min_t(unsigned int, hi - i, BIO_MAX_VECS);
