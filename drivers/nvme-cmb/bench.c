@@ -7,7 +7,7 @@
  * One write(2) runs one loop; read(2) on the same open file then returns
  * its result (from the start again after each write). The command, one line:
  *
- *   FD DEPTH BIO_BYTES PASSES SECTOR+NR [SECTOR+NR ...]
+ *   FD DEPTH BIO_BYTES PASSES [drain=PIECE_BYTES] SECTOR+NR [SECTOR+NR ...]
  *
  * FD is a descriptor of the writer's, open on a file of the file system
  * whose block device is read (the file only names the device and keeps it
@@ -18,11 +18,21 @@
  * LRU, no device mapping, no page cache — the rate at which the controller
  * can fill its own CMB in this machine, the limit of the staging engine.
  *
+ * With drain=PIECE_BYTES the loop waits for every bio in flight after each
+ * PIECE_BYTES of the ranges (and at the end of each pass), and no bio
+ * straddles two pieces: the I/O of one device fault of a piece, one piece
+ * at a time, with nothing of p2pmap around it. `p2pmap bench` reports the
+ * map-and-stage rate against that loop too: what p2pmap itself adds to a
+ * fault's I/O.
+ *
  * The chunk is taken through the provider's own stage() (untimed) and
  * forgotten at once, so that no later stage finds the bytes the loop writes
  * into it; it is put when the loop ends. The result:
  *
- *   bytes N / ns N / bios N / errors N / chunk_bytes N / revoked 0|1
+ *   bytes N / ns N / bios N / errors N / chunk_bytes N / revoked 0|1 /
+ *   drains N
+ *
+ * (drains: the waits for an empty queue that drain= made; 0 without it.)
  */
 #define pr_fmt(fmt) "p2pmap-nvme-cmb: " fmt
 
@@ -34,6 +44,7 @@
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -67,7 +78,7 @@ struct nvme_cmb_bench_range {
  */
 struct nvme_cmb_bench {
 	struct mutex lock;	/* see @lock above */
-	char result[160];
+	char result[192];
 	size_t result_len;
 	atomic_t inflight;
 	atomic64_t errors;
@@ -129,17 +140,29 @@ static int nvme_cmb_bench_parse_ranges(char *p, struct nvme_cmb_bench_range *r,
 	return n ? n : -EINVAL;
 }
 
+/* Wait until no bio is in flight, count it; Return: 0, the next piece's size. */
+static unsigned long nvme_cmb_bench_drain(struct nvme_cmb_bench *b, u64 *drains)
+{
+	wait_event(b->wq, !atomic_read(&b->inflight));
+	(*drains)++;
+	return 0;
+}
+
 /*
  * Read @nr ranges @passes times into @chunk's pages, @depth bios of at most
- * @bio_pages pages in flight. Return: bytes read; *@bios and *@ns filled.
+ * @bio_pages pages in flight; with @drain_pages, wait for none in flight
+ * after each @drain_pages of the ranges and at the end of each pass.
+ * Return: bytes read; *@bios, *@drains and *@ns filled.
  */
 static u64 nvme_cmb_bench_loop(struct nvme_cmb_bench *b,
 			       struct p2pmap_chunk *chunk,
 			       const struct nvme_cmb_bench_range *r, int nr,
 			       unsigned int passes, unsigned int depth,
-			       unsigned int bio_pages, u64 *bios, u64 *ns)
+			       unsigned int bio_pages, unsigned long drain_pages,
+			       u64 *bios, u64 *drains, u64 *ns)
 {
 	unsigned int pass, n, pos = 0;
+	unsigned long piece = 0;	/* pages of the current piece so far */
 	sector_t sector, left;
 	ktime_t start;
 	struct bio *bio;
@@ -148,6 +171,7 @@ static u64 nvme_cmb_bench_loop(struct nvme_cmb_bench *b,
 
 	lockdep_assert_held(&b->lock);
 	*bios = 0;
+	*drains = 0;
 	start = ktime_get();
 	for (pass = 0; pass < passes; pass++) {
 		for (k = 0; k < nr; k++) {
@@ -167,6 +191,9 @@ static u64 nvme_cmb_bench_loop(struct nvme_cmb_bench *b,
 				}
 				n = min_t(sector_t, left >> (PAGE_SHIFT - SECTOR_SHIFT),
 					  bio_pages);
+				if (drain_pages)	/* no bio across two pieces */
+					n = min_t(unsigned long, n,
+						  drain_pages - piece);
 				if (pos + n > chunk->nr_pages)
 					pos = 0;
 				bio = bio_alloc(chunk->bdev, n, REQ_OP_READ,
@@ -182,8 +209,14 @@ static u64 nvme_cmb_bench_loop(struct nvme_cmb_bench *b,
 				sector += (sector_t)n << (PAGE_SHIFT - SECTOR_SHIFT);
 				left -= (sector_t)n << (PAGE_SHIFT - SECTOR_SHIFT);
 				bytes += (u64)n << PAGE_SHIFT;
+				piece += n;
+				if (drain_pages && piece == drain_pages)
+					piece = nvme_cmb_bench_drain(b, drains);
 			}
 		}
+		if (drain_pages && piece)	/* a pass's last piece, shorter */
+			piece = nvme_cmb_bench_drain(b, drains);
+		piece = 0;
 	}
 out_drain:
 	wait_event(b->wq, !atomic_read(&b->inflight));
@@ -199,12 +232,13 @@ static int nvme_cmb_bench_run(struct nvme_cmb_bench *b, char *cmd)
 		.priv = b,
 	};
 	unsigned int fd, depth, passes, chunk_pages;
+	unsigned long long drain_bytes = 0;
 	struct nvme_cmb_bench_range *ranges;
 	struct p2pmap_provider *provider;
 	struct block_device *bdev;
 	struct p2pmap_chunk *chunk;
 	unsigned long long bio_bytes;
-	u64 bytes, bios, ns;
+	u64 bytes, bios, drains, ns;
 	sector_t capacity, start;
 	struct file *file;
 	char *p = cmd;
@@ -216,6 +250,12 @@ static int nvme_cmb_bench_run(struct nvme_cmb_bench *b, char *cmd)
 	    kstrtoull(strsep(&p, " ") ?: "", 0, &bio_bytes) ||
 	    kstrtouint(strsep(&p, " ") ?: "", 0, &passes) || !p)
 		return -EINVAL;
+	if (str_has_prefix(p, "drain=")) {
+		if (kstrtoull(strsep(&p, " ") + strlen("drain="), 0,
+			      &drain_bytes) || !p || !drain_bytes ||
+		    drain_bytes % PAGE_SIZE || drain_bytes > SZ_1G)
+			return -EINVAL;
+	}
 	if (!depth || depth > NVME_CMB_BENCH_MAX_DEPTH || !bio_bytes ||
 	    bio_bytes % PAGE_SIZE || bio_bytes > BIO_MAX_VECS * PAGE_SIZE ||
 	    !passes || passes > NVME_CMB_BENCH_MAX_PASSES)
@@ -277,12 +317,14 @@ static int nvme_cmb_bench_run(struct nvme_cmb_bench *b, char *cmd)
 	provider->ops->forget(chunk);
 
 	bytes = nvme_cmb_bench_loop(b, chunk, ranges, nr, passes, depth,
-				    bio_bytes >> PAGE_SHIFT, &bios, &ns);
+				    bio_bytes >> PAGE_SHIFT,
+				    drain_bytes >> PAGE_SHIFT, &bios, &drains,
+				    &ns);
 	b->result_len = scnprintf(b->result, sizeof(b->result),
-				  "bytes %llu\nns %llu\nbios %llu\nerrors %lld\nchunk_bytes %llu\nrevoked %d\n",
+				  "bytes %llu\nns %llu\nbios %llu\nerrors %lld\nchunk_bytes %llu\nrevoked %d\ndrains %llu\n",
 				  bytes, ns, bios, atomic64_read(&b->errors),
 				  (u64)chunk_pages << PAGE_SHIFT,
-				  atomic_read(&b->revoked));
+				  atomic_read(&b->revoked), drains);
 	p2pmap_chunk_put(chunk);
 	ret = 0;
 

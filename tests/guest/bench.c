@@ -8,7 +8,9 @@
  * read(2) is what this test measures itself in /proc/meminfo for the same
  * read; P2P and O_DIRECT do not grow the page cache; the CMB staged the
  * file; the plot is an SVG with a line per path; bad arguments are refused
- * with exit status 2 and a reason.
+ * with exit status 2 and a reason. The kernel's loop (debugfs), drained after
+ * each piece, waits once per piece and splits no bio across two; a bad
+ * drain= is refused.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,9 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 
 #include <libp2pmap.h>
 
@@ -168,6 +173,9 @@ TEST_F_TIMEOUT(bench, json_is_complete, 900)
 	EXPECT_LE(1u, jf_u64(&j, "bio_depth"));
 	EXPECT_GE(16u, jf_u64(&j, "bio_depth"));
 	EXPECT_GE(jf_u64(&j, "cmb_size"), jf_u64(&j, "bio_depth") * jf_u64(&j, "bio_bytes"));
+	/* the drained loop: a 4 MiB piece's bios in flight at once */
+	EXPECT_EQ(4u << 20, jf_u64(&j, "piece"));
+	EXPECT_EQ(4u, jf_u64(&j, "drain_depth"));
 	for (s = 0; s < 3; s++) {
 		double map, bio, got;
 		char key[96];
@@ -197,6 +205,19 @@ TEST_F_TIMEOUT(bench, json_is_complete, 900)
 		EXPECT_GE(2.0, fabs(got - 1000 * map / bio)) {
 			TH_LOG("ratio %.0f, rates %.0f / %.0f", got, map, bio);
 		}
+		/* and over the drained loop's */
+		snprintf(key, sizeof(key), "sizes[%zu].map_and_stage_drained_ratios_x1000", s);
+		ASSERT_EQ(1u, jf_len(&j, key));
+		snprintf(key, sizeof(key), "sizes[%zu].map_and_stage_drained_ratios_x1000[0]", s);
+		got = jf_u64(&j, key);
+		snprintf(key, sizeof(key), "sizes[%zu].bio.drained_mb_per_s_x1000", s);
+		bio = jf_u64(&j, key);
+		ASSERT_LT(0, bio);
+		ASSERT_NE((double)UINT64_MAX, bio);
+		ASSERT_NE((double)UINT64_MAX, got);
+		EXPECT_GE(2.0, fabs(got - 1000 * map / bio)) {
+			TH_LOG("drained ratio %.0f, rates %.0f / %.0f", got, map, bio);
+		}
 		snprintf(key, sizeof(key), "sizes[%zu].p2p.cmb_stall_evictions", s);
 		EXPECT_NE(UINT64_MAX, jf_u64(&j, key));
 		snprintf(key, sizeof(key), "sizes[%zu].p2p.cmb_evicted_ahead", s);
@@ -207,7 +228,9 @@ TEST_F_TIMEOUT(bench, json_is_complete, 900)
 
 /*
  * Every path moved exactly the file's bytes (the bio loop: times the passes
- * it reports); no piece differed from the file.
+ * it reports); no piece differed from the file. The drained loop read the
+ * same, and the kernel's loop waited for an empty queue once per 4 MiB
+ * piece (a shorter file: once per pass), by its own count.
  */
 TEST_F_TIMEOUT(bench, bytes_moved_are_the_file_size, 900)
 {
@@ -230,6 +253,13 @@ TEST_F_TIMEOUT(bench, bytes_moved_are_the_file_size, 900)
 			EXPECT_EQ(sizes[s] * passes, jf_u64(&j, key)) TH_LOG("%s", key);
 			snprintf(key, sizeof(key), "sizes[%zu].%s.mismatches", s, paths[k]);
 			EXPECT_EQ(0u, jf_u64(&j, key)) TH_LOG("%s", key);
+			if (k != 3)
+				continue;
+			snprintf(key, sizeof(key), "sizes[%zu].bio.drained_bytes", s);
+			EXPECT_EQ(sizes[s] * passes, jf_u64(&j, key)) TH_LOG("%s", key);
+			snprintf(key, sizeof(key), "sizes[%zu].bio.drained_drains", s);
+			EXPECT_EQ(passes * ((sizes[s] + (4ULL << 20) - 1) >> 22),
+				  jf_u64(&j, key)) TH_LOG("%s", key);
 		}
 	}
 	jf_free(&j);
@@ -395,6 +425,125 @@ TEST_F_TIMEOUT(bench, bad_arguments_are_refused, 900)
 			 err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, "do not fit"));
 	EXPECT_NE(0, access("p2pmap-bench.dat", F_OK));
+}
+
+/* A written file of @size bytes; its extents as "SECTOR+NR ..." in @buf. */
+static int loop_file(const char *name, size_t size, char *buf, size_t len)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent ext[32];
+	} f;
+	static char data[1 << 20];
+	size_t off, used = 0;
+	unsigned int i;
+	int fd;
+
+	fd = open(name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	memset(data, 0x5a, sizeof(data));
+	for (off = 0; off < size; off += sizeof(data))
+		if (pwrite(fd, data, sizeof(data), off) != sizeof(data))
+			goto fail;
+	if (fsync(fd))
+		goto fail;
+	memset(&f, 0, sizeof(f));
+	f.fm.fm_length = size;
+	f.fm.fm_flags = FIEMAP_FLAG_SYNC;
+	f.fm.fm_extent_count = 32;
+	if (ioctl(fd, FS_IOC_FIEMAP, &f.fm) || !f.fm.fm_mapped_extents)
+		goto fail;
+	buf[0] = '\0';
+	for (i = 0; i < f.fm.fm_mapped_extents; i++)
+		used += snprintf(buf + used, len - used, "%llu+%llu ",
+				 (unsigned long long)f.ext[i].fe_physical / 512,
+				 (unsigned long long)f.ext[i].fe_length / 512);
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* One command to the debugfs loop; Return: 0 and its result, or -errno. */
+static int loop_run(int dfd, const char *cmd, char *out, size_t len)
+{
+	ssize_t n;
+
+	if (write(dfd, cmd, strlen(cmd)) < 0)
+		return -errno;
+	n = read(dfd, out, len - 1);	/* the write rewound it */
+	if (n < 0)
+		return -errno;
+	out[n] = '\0';
+	return 0;
+}
+
+static unsigned long long loop_value(const char *out, const char *key)
+{
+	char pat[32];
+	const char *p;
+	unsigned long long v;
+
+	snprintf(pat, sizeof(pat), "%s ", key);
+	p = strstr(out, pat);
+	if (!p || sscanf(p + strlen(pat), "%llu", &v) != 1)
+		return ~0ULL;
+	return v;
+}
+
+/*
+ * drain=PIECE: one wait per piece and one for a pass's shorter last piece,
+ * and a bio that would cross a piece is cut at it (4 MiB, 1 MiB bios, pieces
+ * of 1.5 MiB: 1 + 0.5, 1 + 0.5, 1: five bios, three waits). Without drain=
+ * the loop waits for nothing. A drain of 0, one not a multiple of 4 KiB, or
+ * one with no range after it is refused with EINVAL, and leaves no result.
+ */
+TEST(debugfs_loop_drains_per_piece)
+{
+	char ranges[2048], cmd[2300], out[256];
+	const char *name = "bench-drain.dat";
+	int fd, dfd;
+
+	fd = loop_file(name, 4 << 20, ranges, sizeof(ranges));
+	ASSERT_LE(0, fd);
+	/* the bio counts below are those of a file in one extent */
+	ASSERT_EQ(NULL, strchr(ranges, ' ') ? strchr(strchr(ranges, ' ') + 1, '+') : NULL) {
+		TH_LOG("4 MiB in more than one extent: %s", ranges);
+	}
+	dfd = open("/sys/kernel/debug/p2pmap-nvme-cmb/bench", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dfd);
+
+	snprintf(cmd, sizeof(cmd), "%d 4 1048576 2 drain=1048576 %s", fd, ranges);
+	ASSERT_EQ(0, loop_run(dfd, cmd, out, sizeof(out)));
+	EXPECT_EQ(8ULL << 20, loop_value(out, "bytes"));
+	EXPECT_EQ(8u, loop_value(out, "bios"));
+	EXPECT_EQ(8u, loop_value(out, "drains")) TH_LOG("%s", out);
+	EXPECT_EQ(0u, loop_value(out, "errors"));
+
+	snprintf(cmd, sizeof(cmd), "%d 4 1048576 1 drain=1572864 %s", fd, ranges);
+	ASSERT_EQ(0, loop_run(dfd, cmd, out, sizeof(out)));
+	EXPECT_EQ(4ULL << 20, loop_value(out, "bytes"));
+	EXPECT_EQ(5u, loop_value(out, "bios")) TH_LOG("%s", out);
+	EXPECT_EQ(3u, loop_value(out, "drains")) TH_LOG("%s", out);
+
+	snprintf(cmd, sizeof(cmd), "%d 4 1048576 1 %s", fd, ranges);
+	ASSERT_EQ(0, loop_run(dfd, cmd, out, sizeof(out)));
+	EXPECT_EQ(4u, loop_value(out, "bios"));
+	EXPECT_EQ(0u, loop_value(out, "drains")) TH_LOG("%s", out);
+
+	snprintf(cmd, sizeof(cmd), "%d 4 1048576 1 drain=0 %s", fd, ranges);
+	EXPECT_EQ(-EINVAL, loop_run(dfd, cmd, out, sizeof(out)));
+	/* the refused command left no result behind */
+	EXPECT_EQ(-ENODATA, (int)(read(dfd, out, sizeof(out)) < 0 ? -errno : 0));
+	snprintf(cmd, sizeof(cmd), "%d 4 1048576 1 drain=6000 %s", fd, ranges);
+	EXPECT_EQ(-EINVAL, loop_run(dfd, cmd, out, sizeof(out)));
+	snprintf(cmd, sizeof(cmd), "%d 4 1048576 1 drain=1048576", fd);
+	EXPECT_EQ(-EINVAL, loop_run(dfd, cmd, out, sizeof(out)));
+
+	close(dfd);
+	close(fd);
+	unlink(name);
 }
 
 TEST_HARNESS_MAIN

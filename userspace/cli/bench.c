@@ -145,6 +145,11 @@ struct bench_meter {
  * @cmb_evicted_ahead: bytes the CMB's evict-ahead worker evicted while the
  *	device worked, their change.
  * @cmb_evict_ahead_ns: the worker's time, its change.
+ * @drained_bytes: bio: bytes the drained loop read (the same LBAs, the same
+ *	passes, a piece at a time: all of a piece's bios in flight, then
+ *	none).
+ * @drained_secs: bio: the drained loop's time, by its own clock.
+ * @drains: bio: the drained loop's waits for an empty queue, as it counts.
  * @fault_secs: P2P: time spent in USERPTR_FAULT (map-and-stage), in the
  *	back-to-back pass before the copies.
  * @fault_bytes: P2P: bytes those calls mapped.
@@ -172,6 +177,9 @@ struct bench_result {
 	uint64_t cmb_stall_evictions;
 	uint64_t cmb_evicted_ahead;
 	uint64_t cmb_evict_ahead_ns;
+	uint64_t drained_bytes;
+	double drained_secs;
+	uint64_t drains;
 	double fault_secs;
 	uint64_t fault_bytes;
 	bool fault_measured;
@@ -194,11 +202,14 @@ struct bench {
 	struct bench_result round[BENCH_MAX_ROUNDS][BENCH_NR_PATHS];
 	double ratio[BENCH_MAX_SIZES][BENCH_MAX_ROUNDS];
 	unsigned int nr_ratios[BENCH_MAX_SIZES];
+	double dratio[BENCH_MAX_SIZES][BENCH_MAX_ROUNDS];
+	unsigned int nr_dratios[BENCH_MAX_SIZES];
 	struct p2pmap *p2pmap;
 	struct p2pmap_dgpu *dgpu;
 	uint64_t piece;
 	unsigned int bio_depth;
 	uint64_t bio_bytes;
+	unsigned int drain_depth;
 	uint32_t vram;
 	void *vram_map;
 	void *host;
@@ -671,54 +682,100 @@ static int bench_extents(int fd, uint64_t size, char *buf, size_t buflen,
 	return 0;
 }
 
-static int bench_bio(struct bench *b, uint64_t size, struct bench_result *r)
+/*
+ * One run of the debugfs loop over @size bytes of the file (@fd), @passes
+ * times, @depth bios in flight, waiting for none after each @drain bytes (0:
+ * never). Return: 0 or -errno; *@bytes, *@ns and *@drains filled.
+ */
+static int bench_bio_loop(struct bench *b, int fd, uint64_t size,
+			  unsigned int depth, uint64_t drain, uint64_t passes,
+			  uint64_t *bytes, uint64_t *ns, uint64_t *drains,
+			  struct bench_result *r)
 {
 	_cleanup_free_ char *cmd = malloc(64 * 1024);
-	_cleanup_fd_ int fd = -1, dfd = -1;
-	unsigned long long bytes = 0, ns = 0, errs = 0;
+	_cleanup_fd_ int dfd = -1;
+	unsigned long long v[4];
 	char out[256], *p;
-	struct bench_meter m;
-	uint64_t passes = (BENCH_BIO_MIN_BYTES + size - 1) / size;
 	int head, ret;
 	ssize_t n;
 
 	if (!cmd)
 		return bench_fail(r, -ENOMEM, "bio loop");
-	if (passes > 1024)
-		passes = 1024;
-	fd = open(b->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return bench_fail(r, -errno, "opening the file");
-	head = snprintf(cmd, 64, "%d %u %llu %llu ", fd, b->bio_depth,
+	head = snprintf(cmd, 96, "%d %u %llu %llu ", fd, depth,
 			(unsigned long long)b->bio_bytes,
 			(unsigned long long)passes);
+	if (drain)
+		head += snprintf(cmd + head, 32, "drain=%llu ",
+				 (unsigned long long)drain);
 	ret = bench_extents(fd, size, cmd + head, 64 * 1024 - head, r);
 	if (ret)
 		return ret;
 	dfd = open(BENCH_DEBUGFS "/bench", O_RDWR | O_CLOEXEC);
 	if (dfd < 0)
 		return bench_fail(r, -errno, "opening " BENCH_DEBUGFS "/bench");
-	bench_meter_read(b, &m);
 	if (write(dfd, cmd, strlen(cmd)) < 0)
 		return bench_fail(r, -errno, "the bio loop (debugfs bench)");
-	bench_meter_stop(b, &m, r);
 	n = read(dfd, out, sizeof(out) - 1);
 	if (n <= 0)
 		return bench_fail(r, n ? -errno : -EIO, "reading the bio loop's result");
 	out[n] = '\0';
 	p = strstr(out, "bytes ");
-	if (!p || sscanf(p, "bytes %llu", &bytes) != 1 ||
-	    !(p = strstr(out, "\nns ")) || sscanf(p, "\nns %llu", &ns) != 1 ||
-	    !(p = strstr(out, "errors ")) || sscanf(p, "errors %llu", &errs) != 1)
+	if (!p || sscanf(p, "bytes %llu", &v[0]) != 1 ||
+	    !(p = strstr(out, "\nns ")) || sscanf(p, "\nns %llu", &v[1]) != 1 ||
+	    !(p = strstr(out, "errors ")) || sscanf(p, "errors %llu", &v[2]) != 1 ||
+	    !(p = strstr(out, "drains ")) || sscanf(p, "drains %llu", &v[3]) != 1)
 		return bench_fail(r, -EPROTO, "parsing the bio loop's result");
-	if (errs || strstr(out, "revoked 1"))
+	if (v[2] || strstr(out, "revoked 1"))
 		return bench_fail(r, -EIO, "the bio loop");
-	if (bytes != size * passes)
+	if (v[0] != size * passes)
 		return bench_fail(r, -EIO, "the bio loop read a different amount");
+	*bytes = v[0];
+	*ns = v[1];
+	*drains = v[3];
+	return 0;
+}
+
+/*
+ * The bare loop, then the same loop drained after each piece: a fault's own
+ * I/O (all of a piece's bios in flight, then none) with nothing of p2pmap
+ * around it. The meter covers the first only.
+ */
+static int bench_bio(struct bench *b, uint64_t size, struct bench_result *r)
+{
+	_cleanup_fd_ int fd = -1;
+	uint64_t passes = (BENCH_BIO_MIN_BYTES + size - 1) / size;
+	uint64_t bytes, ns, drains;
+	struct bench_meter m;
+	int ret;
+
+	if (passes > 1024)
+		passes = 1024;
+	fd = open(b->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return bench_fail(r, -errno, "opening the file");
+	bench_meter_read(b, &m);
+	ret = bench_bio_loop(b, fd, size, b->bio_depth, 0, passes, &bytes, &ns,
+			     &drains, r);
+	if (ret)
+		return ret;
+	bench_meter_stop(b, &m, r);
 	r->bytes = bytes;
 	r->passes = passes;
 	r->engine = ns / 1e9;
+	ret = bench_bio_loop(b, fd, size, b->drain_depth, b->piece, passes,
+			     &bytes, &ns, &drains, r);
+	if (ret)
+		return ret;
+	r->drained_bytes = bytes;
+	r->drained_secs = ns / 1e9;
+	r->drains = drains;
 	return 0;
+}
+
+static double bench_drained_rate(const struct bench_result *r)
+{
+	return r->error || r->drained_secs <= 0 ? 0 :
+	       r->drained_bytes / r->drained_secs / 1e6;
 }
 
 /* Throughput in MB/s; the bio loop by its own clock. */
@@ -789,6 +846,13 @@ static int bench_by_fault_rate(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
+static int bench_by_drained_rate(const void *x, const void *y)
+{
+	double a = bench_drained_rate(x), b = bench_drained_rate(y);
+
+	return (a > b) - (a < b);
+}
+
 static int bench_by_value(const void *x, const void *y)
 {
 	double a = *(const double *)x, b = *(const double *)y;
@@ -800,12 +864,13 @@ static int bench_by_value(const void *x, const void *y)
  * Per round, the map-and-stage rate over the bio loop's rate of the same
  * round (the two measured on the same file, seconds apart): the load of a
  * shared machine drifts over a run, and a ratio of two medians taken from
- * different rounds would mix it in. Kept sorted.
+ * different rounds would mix it in. Kept sorted. The same against the
+ * drained loop in @dratio.
  */
 static void bench_round_ratios(struct bench *b, unsigned int si)
 {
 	const struct bench_result *p2p, *bio;
-	unsigned int r, n = 0;
+	unsigned int r, n = 0, d = 0;
 
 	for (r = 0; r < b->rounds; r++) {
 		p2p = &b->round[r][BENCH_P2P];
@@ -815,9 +880,14 @@ static void bench_round_ratios(struct bench *b, unsigned int si)
 			continue;
 		b->ratio[si][n++] = bench_fault_rate(p2p) /
 				    bench_rate(bio, BENCH_BIO);
+		if (bench_drained_rate(bio) > 0)
+			b->dratio[si][d++] = bench_fault_rate(p2p) /
+					     bench_drained_rate(bio);
 	}
 	qsort(b->ratio[si], n, sizeof(double), bench_by_value);
 	b->nr_ratios[si] = n;
+	qsort(b->dratio[si], d, sizeof(double), bench_by_value);
+	b->nr_dratios[si] = d;
 }
 
 /*
@@ -853,6 +923,12 @@ static void bench_median(struct bench *b, unsigned int si)
 			out->fault_secs = tmp[n / 2].fault_secs;
 			out->fault_bytes = tmp[n / 2].fault_bytes;
 			out->fault_measured = tmp[n / 2].fault_measured;
+		}
+		if (p == BENCH_BIO) {
+			qsort(tmp, n, sizeof(tmp[0]), bench_by_drained_rate);
+			out->drained_bytes = tmp[n / 2].drained_bytes;
+			out->drained_secs = tmp[n / 2].drained_secs;
+			out->drains = tmp[n / 2].drains;
 		}
 		out->mismatches = mismatches;	/* of every round */
 	}
@@ -1074,6 +1150,28 @@ static const char bench_rig_note[] =
 	"read(2) and O_DIRECT hand it host RAM. End-to-end and CPU-time ratios say\n"
 	"what emulation costs, not what a GPU's DMA engine would do.";
 
+/* The map-and-stage rate of size @si against the drained loop's. */
+static void bench_print_drained(const struct bench *b, int si)
+{
+	const struct bench_result *bio;
+	unsigned int n;
+	char sz[32];
+
+	if (si < 0)
+		return;
+	bio = &b->res[si][BENCH_BIO];
+	n = b->nr_dratios[si];
+	cli_format_bytes(b->sizes[si], sz, sizeof(sz));
+	if (!n || bio->error) {
+		fprintf(b->inv->out, "  %s: not measured\n", sz);
+		return;
+	}
+	fprintf(b->inv->out,
+		"  %s: map-and-stage = %.0f%% of the drained loop (median of %u rounds' own ratios, %.0f%%..%.0f%%); drained loop %.1f MB/s, %" PRIu64 " waits\n",
+		sz, 100 * b->dratio[si][n / 2], n, 100 * b->dratio[si][0],
+		100 * b->dratio[si][n - 1], bench_drained_rate(bio), bio->drains);
+}
+
 static void bench_print_text(const struct bench *b,
 			     const struct bench_bar *bars)
 {
@@ -1108,17 +1206,28 @@ static void bench_print_text(const struct bench *b,
 				fprintf(o, "%9.1f ", bench_fault_rate(r));
 			else
 				fprintf(o, "%9s ", "-");
-			fprintf(o, "%8.3f %8.3f %8.3f %11lld %9" PRIu64 " %9" PRIu64 " %s\n",
+			fprintf(o, "%8.3f %8.3f %8.3f %11lld %9" PRIu64 " %9" PRIu64 " ",
 				r->secs, r->cpu_proc, r->engine,
 				(long long)r->cache_growth / 1024, r->pages_p2p,
-				r->pages_pagecache,
-				r->mismatches ? "DATA MISMATCH" : "");
+				r->pages_pagecache);
+			if (r->mismatches)
+				fprintf(o, "DATA MISMATCH\n");
+			else if (p == BENCH_BIO)
+				fprintf(o, "drained %.1f MB/s\n",
+					bench_drained_rate(r));
+			else
+				fputc('\n', o);
 		}
 	}
 	fprintf(o, "\nBars:\n");
 	for (p = 0; p < BENCH_NR_BARS; p++)
 		fprintf(o, "  %-4s %-15s %s\n", bench_verdict_name(bars[p].verdict),
 			bars[p].name, bars[p].text);
+	fprintf(o, "\nAgainst the bio loop drained after each %s piece (%u x %llu KiB in flight, then none:\na fault's own I/O without p2pmap; reported, not a bar):\n",
+		cli_format_bytes(b->piece, sz, sizeof(sz)), b->drain_depth,
+		(unsigned long long)b->bio_bytes >> 10);
+	bench_print_drained(b, bench_pick(b, b->cmb_size / 2, false));
+	bench_print_drained(b, bench_pick(b, 16 * b->cmb_size, true));
 	big = bench_pick(b, UINT64_MAX, false);
 	fprintf(o, "\nRatios at %s (reported, not bars):\n",
 		cli_format_bytes(b->sizes[big], sz, sizeof(sz)));
@@ -1173,6 +1282,13 @@ static void bench_json_result(struct json_writer *w, const struct bench_result *
 		json_u64(w, "map_and_stage_pages_p2p", r->map_p2p);
 		json_u64(w, "map_and_stage_pages_fallback", r->map_fallback);
 	}
+	if (p == BENCH_BIO) {
+		json_u64(w, "drained_bytes", r->drained_bytes);
+		json_u64(w, "drained_ns", (uint64_t)(r->drained_secs * 1e9));
+		json_u64(w, "drained_drains", r->drains);
+		json_u64(w, "drained_mb_per_s_x1000",
+			 (uint64_t)(bench_drained_rate(r) * 1000));
+	}
 	json_object_end(w);
 }
 
@@ -1190,6 +1306,7 @@ static int bench_print_json(const struct bench *b, const struct bench_bar *bars,
 	json_u64(&w, "piece", b->piece);
 	json_u64(&w, "bio_depth", b->bio_depth);
 	json_u64(&w, "bio_bytes", b->bio_bytes);
+	json_u64(&w, "drain_depth", b->drain_depth);
 	json_u64(&w, "rounds", b->rounds);
 	json_array_begin(&w, "sizes");
 	for (si = 0; si < b->nr_sizes; si++) {
@@ -1201,6 +1318,11 @@ static int bench_print_json(const struct bench *b, const struct bench_bar *bars,
 		json_array_begin(&w, "map_and_stage_ratios_x1000");
 		for (r = 0; r < b->nr_ratios[si]; r++)
 			json_u64(&w, NULL, (uint64_t)(b->ratio[si][r] * 1000));
+		json_array_end(&w);
+		/* the same against the loop drained after each piece */
+		json_array_begin(&w, "map_and_stage_drained_ratios_x1000");
+		for (r = 0; r < b->nr_dratios[si]; r++)
+			json_u64(&w, NULL, (uint64_t)(b->dratio[si][r] * 1000));
 		json_array_end(&w);
 		json_object_end(&w);
 	}
@@ -1358,6 +1480,13 @@ static int bench_setup(struct bench *b)
 		b->piece = info.max_job_bytes & ~(BENCH_PAGE - 1);
 	if (info.vram_size && b->piece > info.vram_size)
 		b->piece = info.vram_size & ~(BENCH_PAGE - 1);
+	/* the drained loop: a piece's bios at once, as a fault submits them */
+	b->drain_depth = (b->piece + b->bio_bytes - 1) / b->bio_bytes;
+	if (b->drain_depth > BENCH_BIO_MAX_DEPTH)
+		b->drain_depth = BENCH_BIO_MAX_DEPTH;
+	while (b->drain_depth > 1 &&
+	       (uint64_t)b->drain_depth * b->bio_bytes > b->cmb_size)
+		b->drain_depth--;
 	ret = p2pmap_dgpu_vram_create(b->dgpu, b->piece, &b->vram);
 	if (!ret)
 		ret = p2pmap_dgpu_vram_map(b->dgpu, b->vram, b->piece, &b->vram_map);
