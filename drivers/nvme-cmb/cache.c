@@ -201,6 +201,7 @@ static void nvme_cmb_ext_unlink_locked(struct nvme_cmb_extent *ext)
 	lockdep_assert_held(&cmb->lock);
 	bitmap_clear(cmb->bitmap, ext->first, ext->nr_pages);
 	cmb->used_pages -= ext->nr_pages;
+	WRITE_ONCE(cmb->freed_seq, cmb->freed_seq + 1);
 	if (ext->evict_pending) {
 		ext->evict_pending = false;
 		cmb->evict_pending--;
@@ -1125,16 +1126,23 @@ retry:
 			goto out_finish_retry;
 		if (first == -ENOSPC && nvme_cmb_space_coming_locked(cmb) &&
 		    time_before(jiffies, deadline)) {
-			unsigned long used = cmb->used_pages;
+			unsigned long seq = cmb->freed_seq;
 
-			/* revoked owners have not put their chunks yet */
+			/*
+			 * Revoked owners have not put their chunks yet. Wait
+			 * for pages to come back, not for @used_pages to drop:
+			 * another stager may take them first, and this one
+			 * slept out the whole timeout (100 ms stalls of a
+			 * stream's faults). It tries again either way.
+			 */
 			mutex_unlock(&cmb->lock);
 			nvme_cmb_run_revokes(cmb, &stale, P2PMAP_REVOKE_COHERENCY);
 			INIT_LIST_HEAD(&stale);
 			nvme_cmb_finish(cmb, &wb, &dead);
-			wait_event_timeout(cmb->wq,
-					   READ_ONCE(cmb->used_pages) < used,
-					   HZ / 10);
+			if (!wait_event_timeout(cmb->wq,
+						READ_ONCE(cmb->freed_seq) != seq,
+						HZ / 10))
+				atomic64_inc(&cmb->stats.space_timeouts);
 			goto retry;
 		}
 		ret = first;

@@ -125,6 +125,8 @@ static int nvme_cmb_stats_show(struct seq_file *m, void *v)
 		   atomic64_read(&s->evict_ahead_ns));
 	seq_printf(m, "stall_evictions: %lld\n",
 		   atomic64_read(&s->stall_evictions));
+	seq_printf(m, "space_timeouts: %lld\n",
+		   atomic64_read(&s->space_timeouts));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(nvme_cmb_stats);

@@ -64,6 +64,9 @@ enum nvme_cmb_state {
  *	write-back included), in nanoseconds.
  * @stall_evictions: extents a stage request had to evict itself before
  *	it could have space (count): the evictions a fault waits for.
+ * @space_timeouts: waits of a stage request for revoked owners to give
+ *	pages back that ran out their HZ / 10 without any page coming back
+ *	(count): an owner slow to put what was revoked from it.
  */
 struct nvme_cmb_stats {
 	atomic64_t staged;
@@ -80,6 +83,7 @@ struct nvme_cmb_stats {
 	atomic64_t evicted_ahead;
 	atomic64_t evict_ahead_ns;
 	atomic64_t stall_evictions;
+	atomic64_t space_timeouts;
 };
 
 /**
@@ -100,7 +104,9 @@ struct nvme_cmb_stats {
  * @pgmap: compat backend: our ZONE_DEVICE pagemap over the CMB.
  * @p2pmem: p2pdma backend: the memory taken from nvme's P2PDMA pool.
  * @first_page: struct page of the CMB's first page.
- * @lock: protects @state, @bitmap, @used_pages, @evict_pending, @tree, @lru,
+ * @lock: protects @state, @bitmap, @used_pages, @freed_seq (written under
+ *	it, read without it by a stager waiting for space), @evict_pending,
+ *	@tree, @lru,
  *	@extents, @pressure, @pressure_at, @free_target, @keep_pages, and
  *	every extent's and handle's fields documented as "cmb lock".
  * @state: enum nvme_cmb_state.
@@ -110,6 +116,9 @@ struct nvme_cmb_stats {
  *	removal): write-backs submitted under an older one are void.
  * @bitmap: one bit per CMB page, set while an extent holds it.
  * @used_pages: bits set in @bitmap.
+ * @freed_seq: bumped whenever an extent gives its pages back: a stager
+ *	waiting for space waits for it to change, not for @used_pages to
+ *	drop (another stager may take the pages before it looks).
  * @evict_pending: extents evicted while owners held them, whose pages have
  *	not come back yet (owners still to put their revoked chunks).
  * @pressure: a stage request had to revoke a held extent for space: the
@@ -160,6 +169,7 @@ struct nvme_cmb {
 	unsigned int loss_gen;
 	unsigned long *bitmap;
 	unsigned long used_pages;
+	unsigned long freed_seq;
 	unsigned int evict_pending;
 	bool pressure;
 	unsigned long pressure_at;

@@ -222,6 +222,8 @@ TEST_F_TIMEOUT(bench, json_is_complete, 900)
 		EXPECT_NE(UINT64_MAX, jf_u64(&j, key));
 		snprintf(key, sizeof(key), "sizes[%zu].p2p.cmb_evicted_ahead", s);
 		EXPECT_NE(UINT64_MAX, jf_u64(&j, key));
+		snprintf(key, sizeof(key), "sizes[%zu].p2p.cmb_space_timeouts", s);
+		EXPECT_NE(UINT64_MAX, jf_u64(&j, key));
 	}
 	jf_free(&j);
 }

@@ -120,6 +120,7 @@ struct bench_meter {
 	uint64_t cmb_stall_evictions;
 	uint64_t cmb_evicted_ahead;
 	uint64_t cmb_evict_ahead_ns;
+	uint64_t cmb_space_timeouts;
 };
 
 /**
@@ -145,6 +146,8 @@ struct bench_meter {
  * @cmb_evicted_ahead: bytes the CMB's evict-ahead worker evicted while the
  *	device worked, their change.
  * @cmb_evict_ahead_ns: the worker's time, its change.
+ * @cmb_space_timeouts: stage requests' waits for space that ran out their
+ *	100 ms (an owner slow to put what was revoked), their change.
  * @drained_bytes: bio: bytes the drained loop read (the same LBAs, the same
  *	passes, a piece at a time: all of a piece's bios in flight, then
  *	none).
@@ -177,6 +180,7 @@ struct bench_result {
 	uint64_t cmb_stall_evictions;
 	uint64_t cmb_evicted_ahead;
 	uint64_t cmb_evict_ahead_ns;
+	uint64_t cmb_space_timeouts;
 	uint64_t drained_bytes;
 	double drained_secs;
 	uint64_t drains;
@@ -326,6 +330,7 @@ static void bench_meter_read(struct bench *b, struct bench_meter *m)
 	m->cmb_stall_evictions = bench_cmb_stat(b, "stall_evictions");
 	m->cmb_evicted_ahead = bench_cmb_stat(b, "evicted_ahead");
 	m->cmb_evict_ahead_ns = bench_cmb_stat(b, "evict_ahead_ns");
+	m->cmb_space_timeouts = bench_cmb_stat(b, "space_timeouts");
 	m->cached = bench_cached();
 	m->cpu_all = bench_cpu_all();
 	m->cpu_proc = bench_cpu_proc();
@@ -350,6 +355,8 @@ static void bench_meter_stop(struct bench *b, const struct bench_meter *m,
 				 m->cmb_stall_evictions;
 	r->cmb_evicted_ahead = bench_cmb_stat(b, "evicted_ahead") -
 			       m->cmb_evicted_ahead;
+	r->cmb_space_timeouts = bench_cmb_stat(b, "space_timeouts") -
+				m->cmb_space_timeouts;
 	r->cmb_evict_ahead_ns = bench_cmb_stat(b, "evict_ahead_ns") -
 				m->cmb_evict_ahead_ns;
 }
@@ -1041,7 +1048,7 @@ enum bench_verdict { BENCH_NA, BENCH_PASS, BENCH_FAIL };
 struct bench_bar {
 	const char *name;
 	enum bench_verdict verdict;
-	char text[400];
+	char text[512];
 };
 
 #define BENCH_NR_BARS	3
@@ -1093,11 +1100,11 @@ static void bench_bar_rate(const struct bench *b, int si, double need,
 	bar->verdict = n && ratio >= need ? BENCH_PASS : BENCH_FAIL;
 	snprintf(bar->text, sizeof(bar->text),
 		 "%s: map-and-stage = %.0f%% of the bio loop (median of %u rounds' own ratios, %.0f%%..%.0f%%; need >= %.0f%%); medians %.1f and %.1f MB/s; evictions waited for by faults: %" PRIu64
-		 ", evicted ahead: %" PRIu64 " MiB in %.3f s of the CMB's worker",
+		 ", evicted ahead: %" PRIu64 " MiB in %.3f s of the CMB's worker; space waits timed out: %" PRIu64,
 		 sz, 100 * ratio, n, n ? 100 * b->ratio[si][0] : 0,
 		 n ? 100 * b->ratio[si][n - 1] : 0, need * 100, fr, br,
 		 p2p->cmb_stall_evictions, p2p->cmb_evicted_ahead >> 20,
-		 p2p->cmb_evict_ahead_ns / 1e9);
+		 p2p->cmb_evict_ahead_ns / 1e9, p2p->cmb_space_timeouts);
 }
 
 static void bench_bars(const struct bench *b, struct bench_bar *bars)
@@ -1270,6 +1277,7 @@ static void bench_json_result(struct json_writer *w, const struct bench_result *
 	json_u64(w, "stats_pages_fallback", r->stats_fallback);
 	json_i64(w, "cmb_staged", r->cmb_staged);
 	json_u64(w, "cmb_stall_evictions", r->cmb_stall_evictions);
+	json_u64(w, "cmb_space_timeouts", r->cmb_space_timeouts);
 	json_u64(w, "cmb_evicted_ahead", r->cmb_evicted_ahead);
 	json_u64(w, "cmb_evict_ahead_ns", r->cmb_evict_ahead_ns);
 	json_u64(w, "mismatches", r->mismatches);
