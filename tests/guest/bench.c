@@ -151,6 +151,32 @@ FIXTURE_TEARDOWN(bench)
 {
 }
 
+/*
+ * Size @s's one round ratio @ratios (a JSON array) is its map-and-stage rate
+ * over the bio path's @rate, within rounding.
+ */
+static void check_round_ratio(struct __test_metadata *_metadata, struct jf *j,
+			      size_t s, const char *ratios, const char *rate)
+{
+	double got, map, loop;
+	char key[96];
+
+	snprintf(key, sizeof(key), "sizes[%zu].%s", s, ratios);
+	ASSERT_EQ(1u, jf_len(j, key));
+	snprintf(key, sizeof(key), "sizes[%zu].%s[0]", s, ratios);
+	got = jf_u64(j, key);
+	snprintf(key, sizeof(key), "sizes[%zu].p2p.map_and_stage_mb_per_s_x1000", s);
+	map = jf_u64(j, key);
+	snprintf(key, sizeof(key), "sizes[%zu].bio.%s", s, rate);
+	loop = jf_u64(j, key);
+	ASSERT_LT(0, loop);
+	ASSERT_NE((double)UINT64_MAX, loop);
+	ASSERT_NE((double)UINT64_MAX, got);
+	EXPECT_GE(2.0, fabs(got - 1000 * map / loop)) {
+		TH_LOG("%s %.0f, rates %.0f / %.0f", ratios, got, map, loop);
+	}
+}
+
 /* Its JSON is one well-formed document with every size, path and bar. */
 TEST_F_TIMEOUT(bench, json_is_complete, 900)
 {
@@ -177,7 +203,6 @@ TEST_F_TIMEOUT(bench, json_is_complete, 900)
 	EXPECT_EQ(4u << 20, jf_u64(&j, "piece"));
 	EXPECT_EQ(4u, jf_u64(&j, "drain_depth"));
 	for (s = 0; s < 3; s++) {
-		double map, bio, got;
 		char key[96];
 
 		snprintf(key, sizeof(key), "sizes[%zu].size", s);
@@ -191,33 +216,12 @@ TEST_F_TIMEOUT(bench, json_is_complete, 900)
 				       (unsigned long long)sizes[s], why ? why : "?");
 			}
 		}
-		/* one round: its ratio is the map-and-stage rate over the bio loop's */
-		snprintf(key, sizeof(key), "sizes[%zu].map_and_stage_ratios_x1000", s);
-		ASSERT_EQ(1u, jf_len(&j, key));
-		snprintf(key, sizeof(key), "sizes[%zu].map_and_stage_ratios_x1000[0]", s);
-		got = jf_u64(&j, key);
-		snprintf(key, sizeof(key), "sizes[%zu].p2p.map_and_stage_mb_per_s_x1000", s);
-		map = jf_u64(&j, key);
-		snprintf(key, sizeof(key), "sizes[%zu].bio.mb_per_s_x1000", s);
-		bio = jf_u64(&j, key);
-		ASSERT_LT(0, bio);
-		ASSERT_NE((double)UINT64_MAX, got);
-		EXPECT_GE(2.0, fabs(got - 1000 * map / bio)) {
-			TH_LOG("ratio %.0f, rates %.0f / %.0f", got, map, bio);
-		}
-		/* and over the drained loop's */
-		snprintf(key, sizeof(key), "sizes[%zu].map_and_stage_drained_ratios_x1000", s);
-		ASSERT_EQ(1u, jf_len(&j, key));
-		snprintf(key, sizeof(key), "sizes[%zu].map_and_stage_drained_ratios_x1000[0]", s);
-		got = jf_u64(&j, key);
-		snprintf(key, sizeof(key), "sizes[%zu].bio.drained_mb_per_s_x1000", s);
-		bio = jf_u64(&j, key);
-		ASSERT_LT(0, bio);
-		ASSERT_NE((double)UINT64_MAX, bio);
-		ASSERT_NE((double)UINT64_MAX, got);
-		EXPECT_GE(2.0, fabs(got - 1000 * map / bio)) {
-			TH_LOG("drained ratio %.0f, rates %.0f / %.0f", got, map, bio);
-		}
+		/* one round: its ratios are the map-and-stage rate over the loops' */
+		check_round_ratio(_metadata, &j, s, "map_and_stage_ratios_x1000",
+				  "mb_per_s_x1000");
+		check_round_ratio(_metadata, &j, s,
+				  "map_and_stage_drained_ratios_x1000",
+				  "drained_mb_per_s_x1000");
 		snprintf(key, sizeof(key), "sizes[%zu].p2p.cmb_stall_evictions", s);
 		EXPECT_NE(UINT64_MAX, jf_u64(&j, key));
 		snprintf(key, sizeof(key), "sizes[%zu].p2p.cmb_evicted_ahead", s);
