@@ -140,12 +140,11 @@ static int nvme_cmb_bench_parse_ranges(char *p, struct nvme_cmb_bench_range *r,
 	return n ? n : -EINVAL;
 }
 
-/* Wait until no bio is in flight, count it; Return: 0, the next piece's size. */
-static unsigned long nvme_cmb_bench_drain(struct nvme_cmb_bench *b, u64 *drains)
+/* Wait until no bio is in flight, and count the wait in *@drains. */
+static void nvme_cmb_bench_drain(struct nvme_cmb_bench *b, u64 *drains)
 {
 	wait_event(b->wq, !atomic_read(&b->inflight));
 	(*drains)++;
-	return 0;
 }
 
 /*
@@ -210,12 +209,14 @@ static u64 nvme_cmb_bench_loop(struct nvme_cmb_bench *b,
 				left -= (sector_t)n << (PAGE_SHIFT - SECTOR_SHIFT);
 				bytes += (u64)n << PAGE_SHIFT;
 				piece += n;
-				if (drain_pages && piece == drain_pages)
-					piece = nvme_cmb_bench_drain(b, drains);
+				if (drain_pages && piece == drain_pages) {
+					nvme_cmb_bench_drain(b, drains);
+					piece = 0;
+				}
 			}
 		}
 		if (drain_pages && piece)	/* a pass's last piece, shorter */
-			piece = nvme_cmb_bench_drain(b, drains);
+			nvme_cmb_bench_drain(b, drains);
 		piece = 0;
 	}
 out_drain:
