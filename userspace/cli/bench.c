@@ -689,6 +689,23 @@ static int bench_extents(int fd, uint64_t size, char *buf, size_t buflen,
 	return 0;
 }
 
+/* The value of the line "@key N" of the loop's result @out; Return: 0 or -1. */
+static int bench_loop_field(const char *out, const char *key,
+			    unsigned long long *v)
+{
+	size_t len = strlen(key);
+	const char *p = out;
+
+	while (p) {
+		if (!strncmp(p, key, len) && p[len] == ' ')
+			return sscanf(p + len, "%llu", v) == 1 ? 0 : -1;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
 /*
  * One run of the debugfs loop over @size bytes of the file (@fd), @passes
  * times, @depth bios in flight, waiting for none after each @drain bytes (0:
@@ -700,9 +717,9 @@ static int bench_bio_loop(struct bench *b, int fd, uint64_t size,
 			  struct bench_result *r)
 {
 	_cleanup_free_ char *cmd = malloc(64 * 1024);
+	unsigned long long got, took, errors, waits;
 	_cleanup_fd_ int dfd = -1;
-	unsigned long long v[4];
-	char out[256], *p;
+	char out[256];
 	int head, ret;
 	ssize_t n;
 
@@ -726,19 +743,18 @@ static int bench_bio_loop(struct bench *b, int fd, uint64_t size,
 	if (n <= 0)
 		return bench_fail(r, n ? -errno : -EIO, "reading the bio loop's result");
 	out[n] = '\0';
-	p = strstr(out, "bytes ");
-	if (!p || sscanf(p, "bytes %llu", &v[0]) != 1 ||
-	    !(p = strstr(out, "\nns ")) || sscanf(p, "\nns %llu", &v[1]) != 1 ||
-	    !(p = strstr(out, "errors ")) || sscanf(p, "errors %llu", &v[2]) != 1 ||
-	    !(p = strstr(out, "drains ")) || sscanf(p, "drains %llu", &v[3]) != 1)
+	if (bench_loop_field(out, "bytes", &got) ||
+	    bench_loop_field(out, "ns", &took) ||
+	    bench_loop_field(out, "errors", &errors) ||
+	    bench_loop_field(out, "drains", &waits))
 		return bench_fail(r, -EPROTO, "parsing the bio loop's result");
-	if (v[2] || strstr(out, "revoked 1"))
+	if (errors || strstr(out, "revoked 1"))
 		return bench_fail(r, -EIO, "the bio loop");
-	if (v[0] != size * passes)
+	if (got != size * passes)
 		return bench_fail(r, -EIO, "the bio loop read a different amount");
-	*bytes = v[0];
-	*ns = v[1];
-	*drains = v[3];
+	*bytes = got;
+	*ns = took;
+	*drains = waits;
 	return 0;
 }
 
